@@ -2,11 +2,15 @@
 
 The diagnostics are plain functions over arrays, each returning a frozen dataclass with
 ``to_dict()``; the command-line tool (``complement``) wraps them. Importing this package never
-needs a GPU or an optional package.
+needs a GPU or an optional package, and does not load torch: ``align`` (whose strategies are
+torch models) is imported on first use.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from complement._version import __version__
-from complement.core.align import align
 from complement.core.evaluation import prepare_eval
 from complement.core.explain import explain_item
 from complement.core.hits import complement_hits
@@ -19,6 +23,9 @@ from complement.core.structure import shared_structure
 from complement.errors import ComplementError
 from complement.io import join_views, load_embeddings, load_interactions
 from complement.retrieval import get_backend
+
+if TYPE_CHECKING:
+    from complement.core.align import align
 
 __all__ = [
     "ComplementError",
@@ -39,3 +46,11 @@ __all__ = [
     "run_probe",
     "shared_structure",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "align":
+        from complement.core.align import align
+
+        return align
+    raise AttributeError(f"module 'complement' has no attribute {name!r}")

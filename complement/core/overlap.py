@@ -52,7 +52,8 @@ DEFINITIONS = {
     "cold = bottom 60% of items, mid = next 20%, hot = top 20%",
 }
 
-_BLOCK = 65536
+#: Bytes of one float64 block of rows in the CKA's Gram sums (memory stays flat in n).
+_BLOCK_BYTES = 16 * 1024 * 1024
 Progress = Callable[[int, int], None]
 
 
@@ -126,17 +127,18 @@ def _gram_stats(
 ]:
     n = matrix.shape[0]
     dx, dy = matrix.shape[1], other.shape[1]
+    block = max(1, _BLOCK_BYTES // (8 * max(dx, dy, 1)))
     xtx = np.zeros((dx, dx))
     yty = np.zeros((dy, dy))
     ytx = np.zeros((dy, dx))
     sx = np.zeros(dx)
     sy = np.zeros(dy)
-    for start in range(0, n, _BLOCK):
-        x = np.asarray(matrix[start : start + _BLOCK], dtype=np.float64)
-        y = np.asarray(other[start : start + _BLOCK], dtype=np.float64)
+    for start in range(0, n, block):
+        x = np.array(matrix[start : start + block], dtype=np.float64)
+        y = np.array(other[start : start + block], dtype=np.float64)
         if scale is not None and oscale is not None:
-            x = x * scale[start : start + _BLOCK, None]
-            y = y * oscale[start : start + _BLOCK, None]
+            x *= scale[start : start + block, None]
+            y *= oscale[start : start + block, None]
         xtx += x.T @ x
         yty += y.T @ y
         ytx += y.T @ x

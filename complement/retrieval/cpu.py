@@ -20,11 +20,18 @@ Selection of one chunk of scores (r query rows × b base rows), exact and withou
    candidates in index order keeps lower indices first), which spreads the fixed cost of the
    small sorts over many rows while each chunk of scores stays small.
 
-Rows with few excluded entries in a block (item k-NN excludes one; short histories) are
-searched instead by faiss's exact flat index (``faiss.knn``: BLAS blocks and heaps in parallel)
-to a depth that leaves the top w after dropping the excluded entries, then ordered by (score
-desc, index asc); both ways were measured (benchmarks/README.md) and faiss was faster on every
-shape. Either way the lists then go through the same near-tie settling.
+The chunks are spread over worker threads (as many as the BLAS would use), each with the BLAS
+limited to one thread for the duration: every worker's product is followed by its own
+selection while the others multiply, so the selection, which numpy runs on one core, no longer
+leaves the other cores idle. Each worker writes only its own query rows, so the lists do not
+depend on the number of workers.
+
+``use_faiss=True`` searches rows with few excluded entries in a block (item k-NN excludes one;
+short histories) by faiss's exact flat index instead (``faiss.knn``: BLAS blocks and heaps in
+parallel) to a depth that leaves the top w after dropping the excluded entries, then orders
+them by (score desc, index asc). It was the default until the threaded selection measured
+faster on every shape of the benchmark grid (benchmarks/README.md); it gives the same lists.
+Either way the lists then go through the same near-tie settling.
 
 A base larger than one block (``BASE_BLOCK_BYTES``; a memory-mapped catalogue larger than
 memory) is read block by block and each query's running list is merged across blocks with the
@@ -33,6 +40,9 @@ same order. ``w = k + band``: the band past k lets near-ties at the k-th place b
 
 from __future__ import annotations
 
+import os
+import queue
+from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from typing import Any
 
 import numpy as np
@@ -61,20 +71,24 @@ __all__ = [
     "topk",
 ]
 
-NAME = "cpu-faiss-blas"
-#: Bytes of one chunk of scores: few, large BLAS calls (each call has a fixed cost, high when
-#: the cores are shared); a fixed constant, so the work is the same whatever memory is free.
-CHUNK_BYTES = 64 * 1024 * 1024
+NAME = "cpu-blas"
+#: Bytes of the chunks of scores of all worker threads together (each worker also holds a
+#: boolean mask, a quarter of its chunk): large products amortise the BLAS's packing of the
+#: base block (measured at n = 50k, d = 384: 335 query rows per product beat 200 by 5%, 560
+#: by another 5%, within the memory target only up to about 335); fixed, so
+#: the work is the same whatever memory is free.
+SCRATCH_BYTES = 128 * 1024 * 1024
+#: Smallest chunk of one worker (many cores).
+MIN_CHUNK_BYTES = 16 * 1024 * 1024
 #: Query rows whose candidates are ranked together.
 RANK_ROWS = 2048
 #: Most base rows in one block (keeps at least 256 query rows per product at high dimension).
 MAX_BLOCK_ROWS = 65536
 #: Strided groups per k in the threshold pass.
 GROUPS_PER_K = 4
-#: Rows with at most 64 excluded entries in a block are searched by faiss's exact flat index
-#: (measured faster than the product + threshold selection on every shape, by 5-20%) to depth
-#: w + 8, 16, 32 or 64, enough to drop the excluded entries; rows with more (long histories)
-#: by the product and threshold selection.
+#: With ``use_faiss``: rows with at most 64 excluded entries in a block are searched by faiss's
+#: exact flat index to depth w + 8, 16, 32 or 64, enough to drop the excluded entries; rows
+#: with more (long histories) by the product and threshold selection.
 FAISS_EXTRA = (8, 16, 32, 64)
 FAISS_MIN_BASE = 256
 FAISS_ROWS = 16384
@@ -82,7 +96,9 @@ FAISS_ROWS = 16384
 Candidates = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float32]]
 
 
-def chunk_rows_for(n_base: int, chunk_bytes: int = CHUNK_BYTES) -> int:
+def chunk_rows_for(n_base: int, n_workers: int = 1) -> int:
+    """Query rows per product of one worker against ``n_base`` base rows."""
+    chunk_bytes = max(MIN_CHUNK_BYTES, SCRATCH_BYTES // max(n_workers, 1))
     return int(max(32, min(8192, chunk_bytes // (4 * max(n_base, 1)))))
 
 
@@ -121,7 +137,13 @@ def _thresholds(scores: npt.NDArray[np.float32], k: int) -> npt.NDArray[np.float
     r, n = scores.shape
     g = GROUPS_PER_K * k
     length = n // g
-    gmax = scores[:, : g * length].reshape(r, length, g).max(axis=1)
+    # group j holds columns j, j + g, j + 2g, ... of the first g * length columns: a strided
+    # view (a reshape of the sliced rows would copy the whole chunk)
+    row, item = scores.strides
+    groups = np.lib.stride_tricks.as_strided(
+        scores, shape=(r, length, g), strides=(row, g * item, item), writeable=False
+    )
+    gmax = groups.max(axis=1)
     return np.partition(gmax, g - k, axis=1)[:, g - k]
 
 
@@ -314,6 +336,62 @@ def _faiss_lists(
     return idx, vals
 
 
+def workers() -> int:
+    """Threads for the product + threshold selection: as many as the BLAS would use."""
+    from threadpoolctl import threadpool_info
+
+    counts = [int(i.get("num_threads") or 1) for i in threadpool_info() if i["user_api"] == "blas"]
+    return max(1, max(counts, default=os.cpu_count() or 1))
+
+
+class _Pool:
+    """Worker threads, each with its own scratch (scores chunk and mask); ``None`` threads
+    (one worker) runs every task in the calling thread."""
+
+    def __init__(self, n_workers: int, chunk: int, width: int) -> None:
+        self.n = n_workers
+        self.cells = chunk * width
+        self.scratch: queue.SimpleQueue[tuple[Any, Any]] = queue.SimpleQueue()
+        for _ in range(n_workers):
+            self.scratch.put((np.empty(chunk * width, np.float32), np.empty(chunk * width, bool)))
+        self.threads = ThreadPoolExecutor(n_workers) if n_workers > 1 else None
+
+    def run(self, tasks: list[Any], done: Any) -> None:
+        """Call every task with a scratch pair; ``done(result)`` in this thread as each ends.
+
+        With several workers the BLAS runs one thread per call (the workers are the
+        parallelism: each thread's product is followed by its own selection while the other
+        threads multiply), restored afterwards.
+        """
+
+        def call(task: Any) -> Any:
+            pair = self.scratch.get()
+            try:
+                return task(pair)
+            finally:
+                self.scratch.put(pair)
+
+        if self.threads is None:
+            for task in tasks:
+                done(call(task))
+            return
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1, user_api="blas"):
+            futures = [self.threads.submit(call, task) for task in tasks]
+            try:
+                for fut in as_completed(futures):
+                    done(fut.result())
+            finally:
+                for fut in futures:
+                    fut.cancel()
+                wait(futures)
+
+    def close(self) -> None:
+        if self.threads is not None:
+            self.threads.shutdown(wait=True, cancel_futures=True)
+
+
 def _numpy_lists(
     qsrc: _Queries,
     sel: npt.NDArray[np.int64] | None,
@@ -322,41 +400,51 @@ def _numpy_lists(
     exclude: ExcludeCSR | None,
     w: int,
     rows: int,
-    scratch: tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_]],
+    pool: _Pool,
     step: Any,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-    """Top-``w`` of the query rows ``sel`` (all when None) by product + threshold selection."""
+    """Top-``w`` of the query rows ``sel`` (all when None) by product + threshold selection.
+
+    The rows go to the pool's workers in batches (each: chunks of ``rows`` query rows, then
+    one ranking of the batch's candidates); every batch writes only its own rows.
+    """
     nb = block.shape[0]
     q = qsrc.raw.shape[0] if sel is None else sel.size
     ex_csr = exclude if sel is None else subset_csr(exclude, sel)
     fast = nb >= 8 * GROUPS_PER_K * w
-    buf = scratch[0][: min(rows, q) * nb].reshape(-1, nb)
     idx_all = np.full((q, w), -1, dtype=np.int64)
     val_all = np.full((q, w), -np.inf, dtype=np.float32)
-    batch = max(rows, RANK_ROWS)
-    for s0 in range(0, q, batch):  # candidates of a batch of chunks are ranked together
-        s1 = min(q, s0 + batch)
-        found: list[Candidates] = []
-        for start in range(s0, s1, rows):
-            stop = min(s1, start + rows)
-            qc = qsrc.rows(slice(start, stop) if sel is None else sel[start:stop])
-            scores = buf[: stop - start]
-            np.matmul(qc, block.T, out=scores)
-            ex = excluded_in(ex_csr, start, stop, b0, b0 + nb)
-            if ex is not None:
-                scores[ex] = -np.inf
-            if fast:
-                r, c, v = _candidates(
-                    scores, w, scratch[1], idx_all[start:stop], val_all[start:stop]
-                )
-                found.append((r + (start - s0), c, v))
-            else:
-                idx_all[start:stop], val_all[start:stop] = select_topk(scores, w)
-            step(stop - start)
-        if found:
-            cand = tuple(np.concatenate(parts) for parts in zip(*found, strict=True))
-            have, ci, cv = rank_candidates(cand, s1 - s0, w)  # type: ignore[arg-type]
-            idx_all[s0 + have], val_all[s0 + have] = ci, cv
+
+    def batch_task(s0: int, s1: int) -> Any:
+        def task(scratch: tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_]]) -> int:
+            buf = scratch[0][: min(rows, q) * nb].reshape(-1, nb)
+            found: list[Candidates] = []
+            for start in range(s0, s1, rows):
+                stop = min(s1, start + rows)
+                qc = qsrc.rows(slice(start, stop) if sel is None else sel[start:stop])
+                scores = buf[: stop - start]
+                np.matmul(qc, block.T, out=scores)
+                ex = excluded_in(ex_csr, start, stop, b0, b0 + nb)
+                if ex is not None:
+                    scores[ex] = -np.inf
+                if fast:
+                    r, c, v = _candidates(
+                        scores, w, scratch[1], idx_all[start:stop], val_all[start:stop]
+                    )
+                    found.append((r + (start - s0), c, v))
+                else:
+                    idx_all[start:stop], val_all[start:stop] = select_topk(scores, w)
+            if found:
+                cand = tuple(np.concatenate(parts) for parts in zip(*found, strict=True))
+                have, ci, cv = rank_candidates(cand, s1 - s0, w)  # type: ignore[arg-type]
+                idx_all[s0 + have], val_all[s0 + have] = ci, cv
+            return s1 - s0
+
+        return task
+
+    # batches: at least one chunk, at most RANK_ROWS rows, and enough of them for every worker
+    batch = max(rows, min(RANK_ROWS, -(-q // pool.n)))
+    pool.run([batch_task(s0, min(q, s0 + batch)) for s0 in range(0, q, batch)], step)
     return idx_all, val_all
 
 
@@ -372,13 +460,15 @@ def topk(
     block_rows: int | None = None,
     progress: Progress | None = None,
     band: int = BAND,
-    use_faiss: bool = True,
+    use_faiss: bool = False,
+    threads: int | None = None,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
     """Top-``k`` base rows for every query by inner product (scaled rows, see module doc).
 
     ``exclude`` is a CSR pair (indptr over queries, base indices) of entries never returned.
-    ``block_rows`` (base rows per block), ``chunk_rows`` (query rows per product), ``band``
-    and ``use_faiss`` change only memory and speed, never the answer.
+    ``block_rows`` (base rows per block), ``chunk_rows`` (query rows per product), ``band``,
+    ``use_faiss`` and ``threads`` (worker threads; default: the BLAS's thread count) change
+    only memory and speed, never the answer.
     """
     q = int(queries.shape[0])
     n, d = int(base.shape[0]), int(base.shape[1])
@@ -394,8 +484,9 @@ def topk(
     for s0 in range(0, q, FAISS_ROWS):  # norms of the scaled queries, for the tie margins
         qnorm[s0 : s0 + FAISS_ROWS] = row_norms(qsrc.rows(slice(s0, s0 + FAISS_ROWS)))
     bmax = 0.0
-    chunk = min(chunk_rows or chunk_rows_for(min(n, rows_b)), q)
-    scratch = (np.empty(chunk * min(n, rows_b), np.float32), np.empty(chunk * min(n, rows_b), bool))
+    n_workers = max(1, threads or min(workers(), -(-q // 32)))  # >= 32 rows per worker
+    chunk = min(chunk_rows or chunk_rows_for(min(n, rows_b), n_workers), q)
+    pool = _Pool(n_workers, chunk, min(n, rows_b))
     done = [0]
 
     def step(rows_done: int) -> None:
@@ -403,33 +494,36 @@ def topk(
         if progress is not None:
             progress(done[0] // n_blocks, q)
 
-    for b0, b1 in base_blocks(n, rows_b):
-        block = _block(base, b0, b1, base_scale)
-        bmax = max(bmax, float(row_norms(block).max(initial=0.0)))
-        nb = b1 - b0
-        wb = min(width, nb)
-        rows = min(chunk_rows or chunk_rows_for(nb), scratch[0].size // nb)
-        depth = np.zeros(q, dtype=np.int64)  # 0: product and threshold selection
-        if use_faiss and nb >= FAISS_MIN_BASE:
-            extra = _excluded_counts(exclude, q, b0, b1)
-            for room in FAISS_EXTRA[::-1]:
-                depth[extra <= room] = min(wb + int(room), nb)
-        by_numpy = np.flatnonzero(depth == 0)
-        if by_numpy.size:
-            sel = None if by_numpy.size == q else by_numpy
-            idx, val = _numpy_lists(qsrc, sel, block, b0, exclude, wb, rows, scratch, step)
-            lists.put(slice(None) if sel is None else sel, idx + b0 * (idx >= 0), val)
-        for kq in np.unique(depth[depth > 0]):
-            sel_all = np.flatnonzero(depth == kq)
-            for s0 in range(0, sel_all.size, FAISS_ROWS):
-                sel = sel_all[s0 : s0 + FAISS_ROWS]
-                contiguous = sel.size == 1 + int(sel[-1]) - int(sel[0])
-                at = slice(int(sel[0]), int(sel[-1]) + 1) if contiguous else sel
-                ex = excluded_in(subset_csr(exclude, sel), 0, sel.size, b0, b1)
-                idx, val = _faiss_lists(qsrc.rows(at), block, wb, int(kq), ex)
-                lists.put(at, idx + b0 * (idx >= 0), val)
-                step(sel.size)
-        del block
+    try:
+        for b0, b1 in base_blocks(n, rows_b):
+            block = _block(base, b0, b1, base_scale)
+            bmax = max(bmax, float(row_norms(block).max(initial=0.0)))
+            nb = b1 - b0
+            wb = min(width, nb)
+            rows = min(chunk_rows or chunk_rows_for(nb, n_workers), pool.cells // nb)
+            depth = np.zeros(q, dtype=np.int64)  # 0: product and threshold selection
+            if use_faiss and nb >= FAISS_MIN_BASE:
+                extra = _excluded_counts(exclude, q, b0, b1)
+                for room in FAISS_EXTRA[::-1]:
+                    depth[extra <= room] = min(wb + int(room), nb)
+            by_numpy = np.flatnonzero(depth == 0)
+            if by_numpy.size:
+                sel = None if by_numpy.size == q else by_numpy
+                idx, val = _numpy_lists(qsrc, sel, block, b0, exclude, wb, rows, pool, step)
+                lists.put(slice(None) if sel is None else sel, idx + b0 * (idx >= 0), val)
+            for kq in np.unique(depth[depth > 0]):
+                sel_all = np.flatnonzero(depth == kq)
+                for s0 in range(0, sel_all.size, FAISS_ROWS):
+                    sel = sel_all[s0 : s0 + FAISS_ROWS]
+                    contiguous = sel.size == 1 + int(sel[-1]) - int(sel[0])
+                    at = slice(int(sel[0]), int(sel[-1]) + 1) if contiguous else sel
+                    ex = excluded_in(subset_csr(exclude, sel), 0, sel.size, b0, b1)
+                    idx, val = _faiss_lists(qsrc.rows(at), block, wb, int(kq), ex)
+                    lists.put(at, idx + b0 * (idx >= 0), val)
+                    step(sel.size)
+            del block
+    finally:
+        pool.close()
     top_idx, top_val, again = finish(
         queries, base, kk, lists.idx, lists.val, qnorm, bmax, base_scale, query_scale
     )
@@ -446,6 +540,7 @@ def topk(
             block_rows=block_rows,
             band=max(8 * band, 64),
             use_faiss=use_faiss,
+            threads=threads,
         )
     top_idx[np.isneginf(top_val)] = -1
     return top_idx, top_val

@@ -47,12 +47,17 @@ def torch_cpu(*args, **kwargs):
     return gpu.topk(*args, device="cpu", **kwargs)
 
 
-def cpu_blas(*args, **kwargs):
-    return cpu.topk(*args, use_faiss=False, **kwargs)
+def cpu_faiss(*args, **kwargs):
+    return cpu.topk(*args, use_faiss=True, **kwargs)
 
 
-BACKENDS = [cpu.topk, cpu_blas, torch_cpu]
-IDS = ["cpu", "cpu-blas", "torch-cpu"]
+def cpu_threads(*args, **kwargs):
+    """Three worker threads whatever the machine, so batches run concurrently and out of order."""
+    return cpu.topk(*args, threads=3, **kwargs)
+
+
+BACKENDS = [cpu.topk, cpu_faiss, cpu_threads, torch_cpu]
+IDS = ["cpu", "cpu-faiss", "cpu-threads", "torch-cpu"]
 
 
 def random_csr(rng, n_rows, n_base, max_len):
@@ -419,18 +424,50 @@ def test_chunking_and_ranking_batches_do_not_change_the_answer(monkeypatch):
     exclude = random_csr(rng, 300, 15000, 50)
     exp = reference(q, base, 40, exclude=exclude)
     for rows in (None, 7, 64):
-        got = cpu.topk(q, base, 40, exclude=exclude, chunk_rows=rows, use_faiss=False)
-        np.testing.assert_array_equal(got[0], exp[0])
-        np.testing.assert_array_equal(got[1], exp[1])
+        for threads in (1, 4):
+            got = cpu.topk(q, base, 40, exclude=exclude, chunk_rows=rows, threads=threads)
+            np.testing.assert_array_equal(got[0], exp[0])
+            np.testing.assert_array_equal(got[1], exp[1])
     monkeypatch.setattr(cpu, "RANK_ROWS", 50)  # candidates ranked in batches of 50 rows
-    got = cpu.topk(q, base, 40, exclude=exclude, chunk_rows=20, block_rows=6000, use_faiss=False)
-    np.testing.assert_array_equal(got[0], exp[0])
+    for threads in (1, 4):
+        got = cpu.topk(
+            q, base, 40, exclude=exclude, chunk_rows=20, block_rows=6000, threads=threads
+        )
+        np.testing.assert_array_equal(got[0], exp[0])
+
+
+def test_worker_count_follows_the_blas_and_is_restored():
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def blas_threads():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_threads()
+    with threadpool_limits(1, user_api="blas"):
+        assert cpu.workers() == 1
+    assert blas_threads() == before
+    rng = np.random.default_rng(17)
+    base = rng.standard_normal((3000, 16)).astype(np.float32)
+    cpu.topk(base[:500], base, 10, threads=3, chunk_rows=16)  # limits BLAS to 1 inside
+    assert blas_threads() == before
+
+
+def test_an_error_in_a_worker_reaches_the_caller(monkeypatch):
+    def boom(*args, **kwargs):
+        raise MemoryError("worker failed")
+
+    monkeypatch.setattr(cpu, "_candidates", boom)
+    rng = np.random.default_rng(18)
+    base = rng.standard_normal((3000, 16)).astype(np.float32)
+    with pytest.raises(MemoryError, match="worker failed"):
+        cpu.topk(base[:300], base, 5, threads=3, chunk_rows=16)
 
 
 @pytest.mark.parametrize("block_rows", [None, 700])
 def test_faiss_depth_buckets_with_ties_and_exclusions(block_rows):
-    """Rows with no, few (<= 8), some (<= 64) and many excluded items in one call: faiss's flat
-    search for the first three, the product and threshold selection for the last."""
+    """With use_faiss: rows with no, few (<= 8), some (<= 64) and many excluded items in one
+    call: faiss's flat search for the first three, the product and threshold selection for the
+    last."""
     rng = np.random.default_rng(16)
     base = rng.integers(-3, 4, (2000, 6)).astype(np.float32)  # heavy exact ties
     q = rng.integers(-3, 4, (40, 6)).astype(np.float32)
@@ -438,7 +475,7 @@ def test_faiss_depth_buckets_with_ties_and_exclusions(block_rows):
     indptr = np.concatenate([[0], np.cumsum([len(h) for h in hist])]).astype(np.int64)
     indices = np.array([i for h in hist for i in h], dtype=np.int64)
     for k in (1, 30, 300):
-        check(cpu.topk, q, base, k, exclude=(indptr, indices), block_rows=block_rows)
+        check(cpu_faiss, q, base, k, exclude=(indptr, indices), block_rows=block_rows)
 
 
 def test_near_ties_settled_in_row_batches(monkeypatch):
