@@ -31,7 +31,7 @@ Progress = Callable[[int, int], None]
 ExcludeCSR = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
 
 #: Bytes of one float32 base block on the CPU; fixed, so blocking never depends on free memory.
-BASE_BLOCK_BYTES = 256 * 1024 * 1024
+BASE_BLOCK_BYTES = 128 * 1024 * 1024
 #: Bytes of one piece when a block is copied (scaled, converted, uploaded).
 PIECE_BYTES = 8 * 1024 * 1024
 

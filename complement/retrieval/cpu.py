@@ -80,6 +80,8 @@ NAME = "cpu-blas"
 SCRATCH_BYTES = 128 * 1024 * 1024
 #: Smallest chunk of one worker (many cores).
 MIN_CHUNK_BYTES = 16 * 1024 * 1024
+#: Query rows whose running lists are merged with a block's lists at once.
+MERGE_ROWS = 8192
 #: Query rows whose candidates are ranked together.
 RANK_ROWS = 2048
 #: Most base rows in one block (keeps at least 256 query rows per product at high dimension).
@@ -273,7 +275,10 @@ class _Lists:
             self.idx[rows, :wb], self.val[rows, :wb] = idx, val
             return
         w = self.idx.shape[1]
-        self.idx[rows], self.val[rows] = merge_topk(self.idx[rows], self.val[rows], idx, val, w)
+        at = np.arange(self.idx.shape[0])[rows] if isinstance(rows, slice) else rows
+        for s in range(0, at.size, MERGE_ROWS):  # in batches: the merge's temporaries stay small
+            r, e = at[s : s + MERGE_ROWS], s + MERGE_ROWS
+            self.idx[r], self.val[r] = merge_topk(self.idx[r], self.val[r], idx[s:e], val[s:e], w)
 
 
 class _Queries:
