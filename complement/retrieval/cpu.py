@@ -30,7 +30,7 @@ depend on the number of workers.
 short histories) by faiss's exact flat index instead (``faiss.knn``: BLAS blocks and heaps in
 parallel) to a depth that leaves the top w after dropping the excluded entries, then orders
 them by (score desc, index asc). It was the default until the threaded selection measured
-faster (item k-NN and hits at n = 50k: 15-25% faster at d = 64, 3% faster at d = 1024, 3%
+faster (item k-NN and hits at n = 50k: 12-18% faster at d = 64, 3% faster at d = 1024, 3%
 slower at d = 384; hits with long histories never used it); it gives the same lists.
 Either way the lists then go through the same near-tie settling.
 
