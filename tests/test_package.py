@@ -9,9 +9,13 @@ import complement
 
 
 def test_import_does_not_load_torch():
-    code = "import sys, complement; print('torch' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    """Neither the library nor the command-line tool loads torch until align needs it."""
+    for module in ("complement", "complement.cli.app"):
+        code = f"import sys, {module}; print('torch' in sys.modules)"
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        assert out.stdout.strip() == "False", module
 
 
 def test_every_export_resolves():

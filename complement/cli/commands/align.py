@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -56,16 +56,15 @@ from complement.cli.common import (
 )
 from complement.cli.inputs import Inputs, load_inputs, load_user_vectors
 from complement.config import OPTIONS, Settings, declare_command
-from complement.core import align as align_core
 from complement.core import evaluation, fusion
 from complement.core import oracle as oracle_core
-from complement.core.align import AlignResult
 from complement.core.evaluation import split_summary
-from complement.core.strategies import METHODS, torch_device
 from complement.errors import InputError
-from complement.report.align_tables import render_align
 from complement.report.jsonio import write_bytes_atomic
 from complement.retrieval import Backend, get_backend
+
+if TYPE_CHECKING:  # the strategies are torch models: imported when align runs, not at start
+    from complement.core.align import AlignResult
 
 __all__ = ["ALIGN_OPTIONS", "align", "export_embeddings", "run_align"]
 
@@ -134,6 +133,9 @@ def run_align(
     settings: Settings, inputs: Inputs, backend: Backend, *, quiet: bool = False
 ) -> tuple[AlignResult, dict[str, Any], dict[str, Any]]:
     """Train and evaluate: (result, JSON body, the document's other sections)."""
+    from complement.core import align as align_core
+    from complement.core.strategies import METHODS, torch_device
+
     log, index = inputs.require_log()
     split = inputs.require_split()
     sem_u = load_user_vectors(settings, "sem", inputs)
@@ -270,4 +272,6 @@ def align(
         **sections,
         provenance=provenance(settings, backend),
     )
+    from complement.report.align_tables import render_align
+
     render_align(result, out, sections["split"], exports)
