@@ -448,8 +448,10 @@ def _numpy_lists(
 
         return task
 
-    # batches: at least one chunk, at most RANK_ROWS rows, and enough of them for every worker
-    batch = max(rows, min(RANK_ROWS, -(-q // pool.n)))
+    # batches: at least one chunk, about RANK_ROWS rows at most, in a multiple of the worker
+    # count (so no worker idles through the last round)
+    tasks = pool.n * -(-q // (pool.n * RANK_ROWS))
+    batch = max(rows, -(-q // tasks))
     pool.run([batch_task(s0, min(q, s0 + batch)) for s0 in range(0, q, batch)], step)
     return idx_all, val_all
 
