@@ -41,9 +41,6 @@ same order. ``w = k + band``: the band past k lets near-ties at the k-th place b
 
 from __future__ import annotations
 
-import os
-import queue
-from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from typing import Any
 
 import numpy as np
@@ -61,6 +58,7 @@ from complement.retrieval.blocks import (
     subset_csr,
 )
 from complement.retrieval.exact import BAND, finish, row_norms
+from complement.retrieval.pool import Pool, workers
 
 __all__ = [
     "NAME",
@@ -342,62 +340,6 @@ def _faiss_lists(
     return idx, vals
 
 
-def workers() -> int:
-    """Threads for the product + threshold selection: as many as the BLAS would use."""
-    from threadpoolctl import threadpool_info
-
-    counts = [int(i.get("num_threads") or 1) for i in threadpool_info() if i["user_api"] == "blas"]
-    return max(1, max(counts, default=os.cpu_count() or 1))
-
-
-class _Pool:
-    """Worker threads, each with its own scratch (a chunk of scores and its mask); with one
-    worker there is no thread and every task runs in the calling thread."""
-
-    def __init__(self, n_workers: int, chunk: int, width: int) -> None:
-        self.n = n_workers
-        self.cells = chunk * width
-        self.scratch: queue.SimpleQueue[tuple[Any, Any]] = queue.SimpleQueue()
-        for _ in range(n_workers):
-            self.scratch.put((np.empty(chunk * width, np.float32), np.empty(chunk * width, bool)))
-        self.threads = ThreadPoolExecutor(n_workers) if n_workers > 1 else None
-
-    def run(self, tasks: list[Any], done: Any) -> None:
-        """Call every task with a scratch pair; ``done(result)`` in this thread as each ends.
-
-        With several workers the BLAS runs one thread per call (the workers are the
-        parallelism: each thread's product is followed by its own selection while the other
-        threads multiply), restored afterwards.
-        """
-
-        def call(task: Any) -> Any:
-            pair = self.scratch.get()
-            try:
-                return task(pair)
-            finally:
-                self.scratch.put(pair)
-
-        if self.threads is None:
-            for task in tasks:
-                done(call(task))
-            return
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(1, user_api="blas"):
-            futures = [self.threads.submit(call, task) for task in tasks]
-            try:
-                for fut in as_completed(futures):
-                    done(fut.result())
-            finally:
-                for fut in futures:
-                    fut.cancel()
-                wait(futures)
-
-    def close(self) -> None:
-        if self.threads is not None:
-            self.threads.shutdown(wait=True, cancel_futures=True)
-
-
 def _numpy_lists(
     qsrc: _Queries,
     sel: npt.NDArray[np.int64] | None,
@@ -406,7 +348,7 @@ def _numpy_lists(
     exclude: ExcludeCSR | None,
     w: int,
     rows: int,
-    pool: _Pool,
+    pool: Pool,
     step: Any,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
     """Top-``w`` of the query rows ``sel`` (all when None) by product + threshold selection.
@@ -494,7 +436,7 @@ def topk(
     bmax = 0.0
     n_workers = max(1, threads or min(workers(), -(-q // 32)))  # >= 32 rows per worker
     chunk = min(chunk_rows or chunk_rows_for(min(n, rows_b), n_workers), q)
-    pool = _Pool(n_workers, chunk, min(n, rows_b))
+    pool = Pool(n_workers, chunk, min(n, rows_b))
     done = [0]
 
     def step(rows_done: int) -> None:

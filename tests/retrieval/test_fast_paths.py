@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from complement.retrieval import cpu, get_backend, gpu, item_knn, user_topk
+from complement.retrieval import cpu, get_backend, gpu, item_knn, pool, user_topk
 from complement.retrieval.blocks import excluded_in, subset_csr
 from complement.retrieval.exact import canonical_scores, resolve
 
@@ -444,7 +444,7 @@ def test_worker_count_follows_the_blas_and_is_restored():
 
     before = blas_threads()
     with threadpool_limits(1, user_api="blas"):
-        assert cpu.workers() == 1
+        assert pool.workers() == 1
     assert blas_threads() == before
     rng = np.random.default_rng(17)
     base = rng.standard_normal((3000, 16)).astype(np.float32)
