@@ -84,14 +84,13 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         doc = json.loads(args.result.read_text())
-        body = doc.get("body", doc)
-        m = body["machine"]
+        m = doc["machine"]
         print(
-            f"{m['cpu']}, {m['cores']} cores, {m['blas']}, device {body['device']}, "
-            f"k = {body['k']}, fastest of {body['repeat']} runs, {body['started']}\n"
+            f"{m['cpu']}, {m['cores']} cores, {m['blas']}, device {doc['device']}, "
+            f"k = {doc['k']}, fastest of {doc['repeat']} runs, {doc['started']}\n"
         )
-        print(targets_table(body) + "\n")
-        print(cases_table(body))
+        print(targets_table(doc) + "\n")
+        print(cases_table(doc))
     except (OSError, ValueError, KeyError) as exc:
         print(f"error: {args.result}: not a benchmarks/run.py result ({exc})", file=sys.stderr)
         return 2

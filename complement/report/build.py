@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from complement._version import __version__
-from complement.report.jsonio import document, file_fingerprint, to_jsonable
+from complement.report.jsonio import document, file_fingerprint
 
 __all__ = [
     "REPORT_SCHEMA",
@@ -149,10 +149,9 @@ def assemble_report(
         if name in sections:
             body[name] = sections[name]
     body["figures"] = dict(figures or {})
-    doc = document(
+    return document(  # already plain JSON values (document() converts them)
         REPORT_SCHEMA,
         body,
         provenance={"complement_version": __version__, **provenance},
         timings={k: round(float(v), 3) for k, v in timings.items()},
     )
-    return to_jsonable(doc)  # type: ignore[no-any-return]

@@ -21,6 +21,9 @@ from complement.report.summary import (
     SECTION_LEADS,
     SECTION_TITLES,
     TableData,
+    _get,
+    _headline_k,
+    _ks,
     fmt,
     headline,
     section_tables,
@@ -98,18 +101,6 @@ def _style(ax: Any) -> None:
     ax.set_axisbelow(True)
 
 
-def _get(node: Any, *path: str) -> Any:
-    for part in path:
-        if not isinstance(node, Mapping) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
-def _ks(sec: Mapping[str, Any]) -> list[str]:
-    return sorted(_get(sec, "k") or {}, key=int)
-
-
 # --- figures, one function per section; each returns [(data uri, caption)] -------------
 
 
@@ -156,10 +147,6 @@ def _overlap_figures(sec: Mapping[str, Any], figs: Mapping[str, Any]) -> list[tu
         out.append((figure_png(fig), "Mean overlap@k with its 95% bootstrap interval, "
                     "against chance."))  # fmt: skip
     return out
-
-
-def _headline_k(ks: list[str]) -> str:
-    return "20" if "20" in ks else min(ks, key=lambda k: (abs(int(k) - 20), int(k)))
 
 
 def _err(value: float, ci: Any) -> tuple[float, float]:
