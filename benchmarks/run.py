@@ -488,7 +488,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(WORKLOADS[spec["workload"]](spec)))
         return 0
 
-    from complement.report.jsonio import document, write_json
+    from complement.io.jsonio import document, write_json
 
     if args.repeat is None:
         args.repeat = 1 if args.quick else 2

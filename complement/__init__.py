@@ -1,9 +1,17 @@
 """complement: how a semantic and a collaborative view of the same items relate.
 
-The diagnostics are plain functions over arrays, each returning a frozen dataclass with
-``to_dict()``; the command-line tool (``complement``) wraps them. Importing this package never
-needs a GPU or an optional package, and does not load torch: ``align`` (whose strategies are
-torch models) is imported on first use.
+Start with :class:`Study`: the inputs (paths, numpy arrays or polars frames) and the options
+of the command line as keywords, one method per diagnostic, each result with ``to_dict()``
+equal to the matching command's ``--json`` document (apart from ``provenance``)::
+
+    import complement as cm
+    study = cm.Study.from_config("fixtures/movielens-100k/complement.toml")
+    study.overlap(k=[10, 20]).to_dict()
+
+Underneath, the diagnostics are plain functions over arrays (``item_overlap``,
+``complement_hits``, ...), each returning a frozen dataclass with ``to_dict()``. Importing
+this package never needs a GPU or an optional package, and does not load torch: ``align``
+(whose strategies are torch models) is imported on first use.
 """
 
 from __future__ import annotations
@@ -23,12 +31,15 @@ from complement.core.structure import shared_structure
 from complement.errors import ComplementError
 from complement.io import join_views, load_embeddings, load_interactions
 from complement.retrieval import get_backend
+from complement.study import Report, Study
 
 if TYPE_CHECKING:
     from complement.core.align import align
 
 __all__ = [
     "ComplementError",
+    "Report",
+    "Study",
     "__version__",
     "align",
     "complement_hits",

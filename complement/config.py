@@ -29,10 +29,12 @@ __all__ = [
     "CONFIG_NAME",
     "DATA_KEYS",
     "MINIMUM",
+    "NOT_PROVENANCE",
     "OPTIONS",
+    "OUTPUT_OPTIONS",
     "Option",
     "Settings",
-    "declare_command",
+    "option",
     "parse_ints",
     "resolve",
 ]
@@ -171,16 +173,49 @@ MINIMUM: dict[str, int] = {
     "dim": 1,
 }
 
-#: command -> names of the options (from OPTIONS and DATA_KEYS) it takes
-COMMANDS: dict[str, tuple[str, ...]] = {}
+#: option groups shared by several commands
+VIEW_OPTIONS = ("semantic", "collaborative", "sem_ids", "cf_ids", "metric", "drop_invalid")
+#: the user-level commands score each view as defined (cosine / inner product): no --metric
+RANKING_VIEWS = ("semantic", "collaborative", "sem_ids", "cf_ids", "drop_invalid")
+LOG_OPTIONS = ("interactions", "user_col", "item_col", "time_col", "max_missing")
+SPLIT_OPTIONS = ("split", "test_frac", "cutoff", "valid_frac", "train", "test")
+#: the split options a probe uses (no validation part: train interactions = non-test rows)
+PROBE_SPLIT = ("split", "test_frac", "cutoff", "train", "test")
+USER_OPTIONS = ("sem_users", "sem_users_ids", "cf_users", "cf_users_ids")
+RUN_OPTIONS = ("seed", "device", "json", "quiet")
+PROBE_OPTIONS = ("shift", "direction", "alpha", "rank", "max_epochs", "tail_frac")
+#: options naming files that a command writes (checked before any work)
+OUTPUT_OPTIONS = ("json", "html", "markdown")
+#: options left out of the provenance: the same inputs give the same JSON wherever it is written
+NOT_PROVENANCE = (*OUTPUT_OPTIONS, "export", "quiet")
+
+#: command -> the options it takes (from OPTIONS and DATA_KEYS), in the order of its --help
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "overlap": VIEW_OPTIONS + RUN_OPTIONS + ("k", "sample") + LOG_OPTIONS,
+    "hits": RANKING_VIEWS + LOG_OPTIONS + SPLIT_OPTIONS + USER_OPTIONS + RUN_OPTIONS
+    + ("k", "n_boot"),
+    "oracle": RANKING_VIEWS + LOG_OPTIONS + SPLIT_OPTIONS + USER_OPTIONS + RUN_OPTIONS
+    + ("k", "n_boot", "rrf_depth"),
+    "probe": VIEW_OPTIONS + RUN_OPTIONS + LOG_OPTIONS + PROBE_SPLIT + USER_OPTIONS
+    + ("capacity", *PROBE_OPTIONS, "max_interactions"),
+    "structure": VIEW_OPTIONS + ("seed", "json", "quiet")
+    + ("max_dim", "permutations", "direction", "alpha", "items", "item_col", "title_col"),
+    "explain": VIEW_OPTIONS + ("device", "json", "quiet")
+    + ("neighbours", "items", "item_col", "title_col"),
+    "report": VIEW_OPTIONS + RUN_OPTIONS + LOG_OPTIONS + SPLIT_OPTIONS + USER_OPTIONS
+    + ("k", "sample", "n_boot", "items", "title_col", "rrf_depth")
+    + (*PROBE_OPTIONS, "max_interactions")
+    + ("max_dim", "permutations", "html", "markdown"),
+    "gate": ("baseline", "rules", "allow_incomparable", "json"),
+    "align": RANKING_VIEWS + LOG_OPTIONS + SPLIT_OPTIONS + USER_OPTIONS + RUN_OPTIONS
+    + ("n_boot", "rrf_depth", "method", "epochs", "lr", "dim", "export"),
+    "demo": ("quiet",),
+}  # fmt: skip
 
 
-def declare_command(command: str, names: Iterable[str]) -> None:
-    names = tuple(names)
-    unknown = [n for n in names if n not in OPTIONS and n not in DATA_KEYS]
-    if unknown:  # a programming error, not a user error
-        raise KeyError(f"command {command!r} declares unknown options {unknown}")
-    COMMANDS[command] = names
+def option(name: str) -> Option:
+    """The declaration of an option or input file, by its config key."""
+    return OPTIONS.get(name) or DATA_KEYS[name]
 
 
 def parse_ints(value: Any, name: str = "k") -> tuple[int, ...]:
@@ -289,7 +324,11 @@ class Settings:
 
     def to_dict(self) -> dict[str, Any]:
         def plain(v: Any) -> Any:
-            return list(v) if isinstance(v, tuple) else v
+            if isinstance(v, tuple):
+                return list(v)
+            if v is None or isinstance(v, (str, int, float, bool)):
+                return v
+            return str(v)  # an in-memory input given to the Python API: its label
 
         return {
             "config_file": self.config_path,

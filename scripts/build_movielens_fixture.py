@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 # ruff: noqa: E501  (the README template below holds long markdown table rows)
-"""Build the MovieLens-100K fixture (fixtures/movielens-100k/) from the raw RecBole-style files.
+"""Build the MovieLens-100K fixture (complement/fixtures/movielens-100k/) from raw RecBole files.
+
+The fixture is package data (it ships in the wheel); fixtures/movielens-100k/ at the repository
+root is a symlink to the same folder.
 
 Re-run with::
 
@@ -583,7 +586,7 @@ in their train history; averaged over the {info["n_eval_users"]} users with non-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--source", type=Path, default=REPO.parent / "shared/data/movielens-100k")
-    ap.add_argument("--out", type=Path, default=REPO / "fixtures/movielens-100k")
+    ap.add_argument("--out", type=Path, default=REPO / "complement/fixtures/movielens-100k")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     source: Path = args.source

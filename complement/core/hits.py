@@ -41,7 +41,7 @@ from complement.core.evaluation import (
     user_queries,
 )
 from complement.core.popularity import GROUPS, popularity_groups
-from complement.retrieval import Backend
+from complement.retrieval import Backend, get_backend
 
 __all__ = [
     "DEFINITIONS",
@@ -296,8 +296,8 @@ def complement_hits(
     ev: EvalData,
     sem: npt.NDArray[Any],
     cf: npt.NDArray[Any],
-    ks: Sequence[int],
-    backend: Backend,
+    ks: Sequence[int] = (10, 20, 50),
+    backend: Backend | None = None,
     *,
     sem_users: npt.NDArray[Any] | None = None,
     cf_users: npt.NDArray[Any] | None = None,
@@ -309,6 +309,7 @@ def complement_hits(
 
     ``sem_users`` / ``cf_users``: user embeddings with one row per log user (optional).
     """
+    backend = backend if backend is not None else get_backend()
     ks = check_ks(ks, ev.n_items)
     kmax = max(ks)
     lists = []

@@ -53,7 +53,7 @@ from complement.core.hits import VIEWS, scoring_name
 from complement.core.popularity import GROUPS, popularity_groups
 from complement.core.stats import PairedTest, paired_bootstrap
 from complement.errors import UsageError
-from complement.retrieval import Backend
+from complement.retrieval import Backend, get_backend
 
 __all__ = [
     "BOUNDS",
@@ -325,8 +325,8 @@ def complement_oracle(
     ev_valid: EvalData,
     sem: npt.NDArray[Any],
     cf: npt.NDArray[Any],
-    ks: Sequence[int],
-    backend: Backend,
+    ks: Sequence[int] = (10, 20, 50),
+    backend: Backend | None = None,
     *,
     sem_users: npt.NDArray[Any] | None = None,
     cf_users: npt.NDArray[Any] | None = None,
@@ -336,6 +336,7 @@ def complement_oracle(
     progress: Progress | None = None,
 ) -> OracleResult:
     """Rank both views and the three fusions on test; tune alpha on ``ev_valid`` only."""
+    backend = backend if backend is not None else get_backend()
     ks = check_ks(ks, ev.n_items)
     kmax = max(ks)
     if rrf_depth < kmax:

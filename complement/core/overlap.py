@@ -25,7 +25,7 @@ import numpy.typing as npt
 from complement.core.popularity import GROUPS
 from complement.core.stats import bootstrap_mean_ci
 from complement.errors import UsageError
-from complement.retrieval import Backend, inverse_norms, item_knn
+from complement.retrieval import Backend, get_backend, inverse_norms, item_knn
 
 __all__ = [
     "DEFINITIONS",
@@ -166,8 +166,8 @@ def linear_cka(x: npt.NDArray[Any], y: npt.NDArray[Any], *, cosine: bool = True)
 def item_overlap(
     sem: npt.NDArray[Any],
     cf: npt.NDArray[Any],
-    ks: Sequence[int],
-    backend: Backend,
+    ks: Sequence[int] = (10, 20, 50),
+    backend: Backend | None = None,
     *,
     metric: str = "cosine",
     sample: int | None = None,
@@ -176,6 +176,7 @@ def item_overlap(
     progress: Progress | None = None,
 ) -> OverlapResult:
     """Neighbour agreement of the two views for every k in ``ks`` (one search at max k)."""
+    backend = backend if backend is not None else get_backend()
     n = int(sem.shape[0])
     if cf.shape[0] != n:
         raise UsageError("the two views must have the same items (join them first)")

@@ -29,19 +29,25 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from complement.core.popularity import item_counts
+from complement.core.splits import TEST, Split, make_split
 from complement.errors import UsageError
 
 __all__ = [
     "DEFINITIONS",
     "MIN_ITEMS",
+    "NEEDS_LOG",
     "RANDOM_TEST_FRAC",
     "SHIFT_KINDS",
     "ItemShift",
     "first_seen",
     "make_item_shift",
+    "shift_from_log",
 ]
 
 SHIFT_KINDS = ("random", "temporal", "popularity", "cold", "none")
+#: the shifts decided by the interaction log
+NEEDS_LOG = ("temporal", "popularity", "cold")
 MIN_ITEMS = 20
 RANDOM_TEST_FRAC = 0.2
 
@@ -174,3 +180,56 @@ def make_item_shift(
         )
         return _check_sizes(shift, "change --max-interactions")
     raise UsageError(f"unknown --shift {kind!r}: choose one of {', '.join(SHIFT_KINDS)}")
+
+
+def shift_from_log(
+    kind: str,
+    n_items: int,
+    *,
+    users: npt.NDArray[np.int64],
+    item_index: npt.NDArray[np.int64],
+    timestamps: npt.NDArray[np.float64] | None,
+    split: Split,
+    test_frac: float,
+    cutoff: float | None = None,
+    tail_frac: float = 0.2,
+    max_interactions: int = 5,
+) -> ItemShift:
+    """A shift decided by the log (``temporal``, ``popularity``, ``cold``) and its split.
+
+    ``item_index`` maps every log row to its item (-1 without embeddings); ``cutoff`` is the
+    ``--cutoff`` option, used by the temporal shift when the split has no global cutoff.
+    """
+    if kind == "temporal":
+        if timestamps is None:
+            raise UsageError("--shift temporal needs an interaction log with timestamps")
+        chosen: float | None = split.cutoff
+        if chosen is not None:
+            source = f"the {split.kind} split's cutoff"
+        else:
+            chosen = make_split(
+                "temporal", users, timestamps, test_frac=test_frac, cutoff=cutoff
+            ).cutoff
+            source = (
+                f"--cutoff (the {split.kind} split has no global cutoff)"
+                if cutoff is not None
+                else f"global temporal cutoff at test_frac {test_frac:g} "
+                f"(the {split.kind} split has no global cutoff)"
+            )
+        assert chosen is not None
+        return make_item_shift(
+            kind,
+            n_items,
+            first_seen=first_seen(item_index, timestamps, n_items),
+            cutoff=chosen,
+            cutoff_source=source,
+        )
+    train_rows = split.part != TEST
+    counts = item_counts(np.where(train_rows, item_index, -1), n_items)
+    return make_item_shift(
+        kind,
+        n_items,
+        train_counts=counts,
+        tail_frac=tail_frac,
+        max_interactions=max_interactions,
+    )

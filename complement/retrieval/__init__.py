@@ -71,6 +71,12 @@ class Backend:
 
 
 def get_backend(device: str = "auto") -> Backend:
+    """The retrieval backend of ``device``: ``"cpu"``, ``"cuda"`` or ``"auto"``.
+
+    ``auto`` takes CUDA when torch sees a usable GPU, else the CPU; ``cuda`` without one is a
+    :class:`~complement.errors.DeviceError`. The backend carries the device that every
+    diagnostic run with it uses (retrieval, probe MLPs and alignment training alike).
+    """
     if device not in ("auto", "cpu", "cuda"):
         raise UsageError(f"unknown --device {device!r}: choose auto, cpu or cuda")
     if device == "cpu":

@@ -8,7 +8,7 @@ import pytest
 from complement.core.evaluation import prepare_eval, rank, user_queries
 from complement.core.hits import complement_hits, hits_from_lists
 from complement.core.splits import TEST, TRAIN
-from complement.report.jsonio import dumps
+from complement.io.jsonio import dumps
 from complement.retrieval import get_backend
 
 CPU = get_backend("cpu")

@@ -7,9 +7,10 @@ from html.parser import HTMLParser
 
 from reportdata import dataset, load, report
 
-from complement.report.build import SECTION_NAMES
 from complement.report.html import render_html
-from complement.report.markdown import render_markdown
+from complement.report.markdown import md_escape, render_markdown
+from complement.report.model import SECTION_ORDER as SECTION_NAMES
+from complement.report.model import SECTION_TITLES, document_tables
 
 
 class _Page(HTMLParser):
@@ -62,9 +63,10 @@ def test_html_has_every_section_with_plots():
     assert all(link.startswith("#") for link in page.links)  # no network, no files
     assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html
     text = " ".join(page.text)
-    for title in ("Neighbour agreement by k", "Oracle bounds on Recall@K", "Practical fusion",
-                  "Probe R² by capacity: random vs popularity shift", "Leading canonical",
-                  "Users by which view hits"):  # fmt: skip
+    for title in ("Item-level neighbour agreement (semantic vs collaborative)",
+                  "Recall@K of each view and oracle bounds", "Practical fusion",
+                  "Oracle bounds by popularity group", "Alignment probes, semantic → collaborative",
+                  "Canonical correlations", "Users by which view hits"):  # fmt: skip
         assert title in text, title
     assert "not run" not in text
     assert render_html(doc) == html  # deterministic, figures included
@@ -76,15 +78,49 @@ def test_not_run_sections_and_markdown():
     text = " ".join(page.text)
     for name in ("hits", "oracle", "probe"):
         assert name in page.ids
-    assert text.count("not run: no interaction log") == 3
+    assert text.count("not run: ") == 3 and text.count("not run: no interaction log") >= 2
     md = render_markdown(doc)
-    assert md.count("> not run: no interaction log") == 3
+    assert md.count("> not run: ") == 3 and md.count("> not run: no interaction log") >= 2
     assert "### Item-level neighbour agreement (`overlap`)" in md
-    assert "| k | overlap | 95% CI |" in md and "|---|---:|" in md
+    assert "| k | overlap | 95% CI |" in md and "|---:|---:|" in md
     full = render_markdown(load(report(dataset("base"))))
     for heading in ("(`hits`)", "(`oracle`)", "(`probe`)", "(`structure`)"):
         assert heading in full
     assert "not run" not in full
+
+
+def test_report_pages_hold_every_table_at_every_k(ml_docs):
+    """HTML and Markdown show every table the terminal prints, cell for cell."""
+    doc = ml_docs["report"]
+    page = _parse(render_html(doc))
+    html_text = "\n".join(page.text)
+    md = render_markdown(doc)
+    tables = document_tables(doc)
+    keys = {t.key for t in tables}
+    assert {"oracle.groups", "hits.user_classes", "hits.groups", "oracle.fusion"} <= keys
+    for table in tables:
+        assert table.title in html_text and md_escape(table.title) in md, table.title
+        for note in table.notes:
+            assert note in html_text and md_escape(note) in md, note
+        for row in table.rows:
+            assert "| " + " | ".join(md_escape(c) for c in row) + " |" in md, row
+            assert all(cell in page.text for cell in row if cell), row
+    by_key = {t.key: t for t in tables}
+    for key in ("hits.user_classes", "hits.groups", "oracle.groups", "oracle.fusion"):
+        assert {"10", "20", "50"} <= set(by_key[key].column("K")), key
+    for name in SECTION_NAMES:  # the section's name once, after its title
+        assert f"{SECTION_TITLES[name]} ({name})" in " ".join("".join(page.text).split())
+        assert f"### {SECTION_TITLES[name]} (`{name}`)" in md
+    assert "(hits) (hits)" not in " ".join(page.text) and "(hits) (hits)" not in md
+
+
+def test_single_command_documents_render_too(ml_docs):
+    for kind in ("hits", "explain", "align", "gate"):
+        page = _parse(render_html(ml_docs[kind]))
+        assert kind in page.ids
+        for table in document_tables(ml_docs[kind]):
+            assert table.title in page.text
+        assert render_markdown(ml_docs[kind]).startswith(f"## complement {kind}")
 
 
 def test_cli_writes_html_and_markdown(runner, tmp_path):
@@ -115,7 +151,7 @@ def test_atomic_write_gives_normal_permissions(tmp_path):
     import os
     import stat
 
-    from complement.report.jsonio import write_text_atomic
+    from complement.io.jsonio import write_text_atomic
 
     umask = os.umask(0o022)
     try:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from complement.errors import InputError
-from complement.report import jsonio
+from complement.io import jsonio
 
 OLD = {"schema": "old", "value": 1}
 NEW = {"schema": "new", "value": list(range(2000))}  # large enough to be written in pieces

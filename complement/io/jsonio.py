@@ -1,4 +1,4 @@
-"""JSON documents: plain conversion, provenance, atomic writes.
+"""JSON documents: plain conversion and atomic writes.
 
 Every output file is written to a temporary file in the destination folder, flushed, fsynced
 and renamed over the destination, so an interrupted run never leaves a half-written file and
@@ -7,7 +7,6 @@ an existing output is replaced only by a complete new one.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -25,7 +24,6 @@ __all__ = [
     "check_output_path",
     "document",
     "dumps",
-    "file_fingerprint",
     "to_jsonable",
     "write_bytes_atomic",
     "write_json",
@@ -125,18 +123,6 @@ def write_text_atomic(path: str | Path, text: str) -> None:
 
 def write_json(path: str | Path, doc: Any) -> None:
     write_text_atomic(path, dumps(doc))
-
-
-def file_fingerprint(path: str | Path | None) -> dict[str, Any] | None:
-    """sha256 and size of an input file (streamed)."""
-    if path is None:
-        return None
-    p = Path(path)
-    digest = hashlib.sha256()
-    with p.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return {"path": str(path), "sha256": digest.hexdigest(), "bytes": p.stat().st_size}
 
 
 def document(schema: str, body: Mapping[str, Any], **sections: Any) -> dict[str, Any]:

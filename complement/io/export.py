@@ -1,0 +1,60 @@
+"""Learned embeddings written back out as ``.npz`` (``embeddings`` + ``ids``), atomically.
+
+``complement align --export DIR`` writes ``<method>_items.npz`` and ``<method>_users.npz`` per
+strategy, so that every other command can diagnose them.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from complement.errors import InputError
+from complement.io.jsonio import write_bytes_atomic
+
+__all__ = ["export_folder", "npz_bytes", "write_embedding_pairs"]
+
+
+def export_folder(path: str | None) -> Path | None:
+    """The export folder, created if its parent exists (checked before any training)."""
+    if path is None:
+        return None
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"--export {folder}: is a file; give a folder for the .npz files")
+    if not folder.exists():
+        parent = folder.parent if str(folder.parent) else Path(".")
+        if not parent.is_dir():
+            raise InputError(
+                f"--export {folder}: the folder {parent} does not exist; create it or choose "
+                "another path"
+            )
+        folder.mkdir()
+    return folder
+
+
+def npz_bytes(embeddings: npt.NDArray[Any], ids: npt.NDArray[Any]) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, embeddings=np.asarray(embeddings, dtype=np.float32), ids=np.asarray(ids))
+    return buffer.getvalue()
+
+
+def write_embedding_pairs(
+    folder: Path,
+    pairs: Mapping[str, tuple[npt.NDArray[Any], npt.NDArray[Any]]],
+    item_ids: npt.NDArray[np.str_],
+    user_ids: npt.NDArray[Any],
+) -> dict[str, dict[str, str]]:
+    """``pairs`` maps a name to (item vectors, user vectors); returns the paths written."""
+    written: dict[str, dict[str, str]] = {}
+    for name, (items, users) in pairs.items():
+        paths = {"items": folder / f"{name}_items.npz", "users": folder / f"{name}_users.npz"}
+        write_bytes_atomic(paths["items"], npz_bytes(items, item_ids))
+        write_bytes_atomic(paths["users"], npz_bytes(users, np.asarray(user_ids, dtype=str)))
+        written[name] = {kind: str(p) for kind, p in paths.items()}
+    return written

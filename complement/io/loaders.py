@@ -1,0 +1,116 @@
+"""One entry for each input kind that takes a path or an in-memory object.
+
+The command line always gives paths; the Python API may give numpy arrays, polars frames or
+id sequences (wrapped in :class:`~complement.io.sources.InMemory`). Both go through the same
+validation, so an array is refused for exactly the reasons a ``.npy`` file would be.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from complement.errors import InputError
+from complement.io import embeddings as _emb
+from complement.io import interactions as _log
+from complement.io.embeddings import Embeddings, canonical_ids, load_embeddings, load_ids
+from complement.io.interactions import Interactions, load_interactions
+from complement.io.sources import InMemory
+
+__all__ = ["embeddings_from", "ids_from", "interactions_from"]
+
+
+def ids_from(value: str | Path | InMemory, what: str) -> npt.NDArray[np.str_]:
+    """Ids from a file (see :func:`load_ids`) or an in-memory sequence."""
+    if isinstance(value, InMemory):
+        return canonical_ids(np.asarray(value.value), f"{what} {value.label()}")
+    return load_ids(value, what)
+
+
+def embeddings_from(
+    value: str | Path | InMemory, ids: str | Path | InMemory | None, *, role: str
+) -> Embeddings:
+    """One view from a file (``.npy``/``.npz``/``.parquet``) or an in-memory 2-D array."""
+    if not isinstance(value, InMemory):
+        if isinstance(ids, InMemory):
+            loaded = load_embeddings(value, None, role=role)
+            return _with_ids(loaded, ids_from(ids, f"{role} ids"), ids.label(), role)
+        return load_embeddings(value, ids, role=role)
+    what = f"{role} embeddings"
+    raw = value.value
+    if isinstance(raw, pl.DataFrame):
+        raise InputError(
+            f"{what} {value.label()}: a frame was given; give a 2-D numpy array (items x dims)"
+        )
+    arr = np.asarray(raw)
+    if arr.dtype.hasobject:
+        raise InputError(f"{what} {value.label()}: holds Python objects; give a numeric array")
+    matrix = _emb._check_matrix(arr, what, Path(value.label()))
+    loaded = Embeddings(
+        path=value.label(),
+        role=role,
+        ids=np.arange(matrix.shape[0]).astype(str),
+        matrix=matrix,
+        ids_from_rows=True,
+    )
+    if ids is None:
+        return loaded
+    label = ids.label() if isinstance(ids, InMemory) else str(ids)
+    return _with_ids(loaded, ids_from(ids, f"{role} ids"), label, role)
+
+
+def _with_ids(
+    loaded: Embeddings, ids: npt.NDArray[np.str_], where: str, role: str
+) -> Embeddings:
+    if ids.shape[0] != loaded.matrix.shape[0]:
+        raise InputError(
+            f"{role} ids {where}: {ids.shape[0]} ids for {loaded.matrix.shape[0]} rows of "
+            f"{loaded.path}; give exactly one id per row"
+        )
+    uniq, counts = np.unique(ids, return_counts=True)
+    if uniq.shape[0] != ids.shape[0]:
+        dups = uniq[counts > 1]
+        raise InputError(
+            f"{role} ids {where}: {dups.shape[0]} duplicate ids (first: "
+            f"{', '.join(dups[:5].tolist())}); ids must be unique"
+        )
+    return Embeddings(
+        path=loaded.path, role=role, ids=ids, matrix=loaded.matrix, ids_from_rows=False
+    )
+
+
+def interactions_from(
+    value: str | Path | InMemory,
+    *,
+    user_col: str = "user_id",
+    item_col: str = "item_id",
+    time_col: str | None = "timestamp",
+) -> Interactions:
+    """A log from a file (see :func:`load_interactions`) or an in-memory polars frame."""
+    if not isinstance(value, InMemory):
+        return load_interactions(value, user_col=user_col, item_col=item_col, time_col=time_col)
+    frame: Any = value.value
+    label = value.label()
+    if not isinstance(frame, pl.DataFrame):
+        raise InputError(
+            f"interaction log {label}: give a polars DataFrame (or a path to a log file)"
+        )
+    where = Path(label)
+    columns = frame.columns
+    u = _log._resolve_column(columns, user_col, "--user-col", where)
+    i = _log._resolve_column(columns, item_col, "--item-col", where)
+    t = _log._resolve_column(columns, time_col, "--time-col", where) if time_col else None
+    if frame.height == 0:
+        raise InputError(f"interaction log {label}: has no rows; give a log with interactions")
+    user_ids, users = np.unique(_log._ids(frame[u], where, u), return_inverse=True)
+    return Interactions(
+        path=label,
+        user_ids=user_ids,
+        users=users.astype(np.int64),
+        items=_log._ids(frame[i], where, i),
+        timestamps=_log._timestamps(frame[t], where, t) if t is not None else None,
+    )

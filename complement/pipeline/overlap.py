@@ -1,0 +1,34 @@
+"""Runner of ``overlap``: item-level neighbour agreement of the two views."""
+
+from __future__ import annotations
+
+from complement.core import overlap as overlap_core
+from complement.pipeline.context import Context
+from complement.pipeline.section import Section, make_section
+
+__all__ = ["run_overlap"]
+
+
+def run_overlap(ctx: Context) -> Section:
+    """overlap@k and jaccard@k of the k-NN lists, linear CKA; by popularity with a log."""
+    views, settings = ctx.views, ctx.settings
+    with ctx.progress("overlap: nearest neighbours") as progress:
+        result = overlap_core.item_overlap(
+            views.sem,
+            views.cf,
+            settings["k"],
+            ctx.require_backend(),
+            metric=views.metric,
+            sample=settings["sample"],
+            seed=settings["seed"],
+            groups=ctx.item_groups,
+            progress=progress,
+        )
+    return make_section(
+        "overlap",
+        result,
+        result.to_dict(),
+        definitions=overlap_core.DEFINITIONS,
+        views=views.to_dict(),
+        interactions=ctx.coverage,
+    )

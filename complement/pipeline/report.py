@@ -1,0 +1,154 @@
+"""``complement report``: every diagnostic on one context, assembled into one JSON document.
+
+Layout of ``complement.report/1`` (keys in this order)::
+
+    schema, complement_version,
+    sections      {name: "ok" | "not run"}              every known section, in run order
+    overlap, hits, oracle, probe, structure
+                  each the single command's --json document without its own ``provenance``
+                  (hoisted into the report's), or {"status": "not run", "reason": "..."}
+    figures       small data the page's plots need beyond the sections (per-item overlap
+                  histogram at the headline k)
+    provenance    complement version, resolved config, sha256 + size + shape of every input
+                  file, n_items, item_universe_sha256, views, split, seeds, device/backend
+    timings       wall seconds per section (the only non-deterministic part; last key)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from complement._version import __version__
+from complement.errors import ComplementError, UsageError
+from complement.headline import headline_k
+from complement.io.jsonio import document
+from complement.pipeline.context import Context
+from complement.pipeline.hits import run_hits
+from complement.pipeline.oracle import run_oracle
+from complement.pipeline.overlap import run_overlap
+from complement.pipeline.probe import REPORT_CAPACITIES, run_probe
+from complement.pipeline.provenance import report_provenance
+from complement.pipeline.section import Section
+from complement.pipeline.structure import run_structure
+
+__all__ = [
+    "REPORT_SCHEMA",
+    "RUN_ORDER",
+    "SECTION_NAMES",
+    "ReportRun",
+    "build_report",
+    "overlap_histogram",
+]
+
+REPORT_SCHEMA = "complement.report/1"
+#: sections in the order they appear in the document
+SECTION_NAMES = ("overlap", "hits", "oracle", "probe", "structure")
+#: sections in the order they run: oracle before hits, so hits reuses the oracle's rankings
+RUN_ORDER = ("overlap", "oracle", "hits", "probe", "structure")
+
+_RUNNERS: dict[str, Callable[[Context], Section]] = {
+    "overlap": run_overlap,
+    "oracle": run_oracle,
+    "hits": run_hits,
+    "probe": lambda ctx: run_probe(ctx, REPORT_CAPACITIES),
+    "structure": run_structure,
+}
+
+
+@dataclass(frozen=True)
+class ReportRun:
+    """A finished report: the JSON document and every section (None: not run)."""
+
+    doc: dict[str, Any]
+    sections: dict[str, Section | None]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``complement.report/1`` document."""
+        return self.doc
+
+
+def overlap_histogram(per_item: npt.NDArray[np.float64], k: int, chance: float) -> dict[str, Any]:
+    """Counts of query items with overlap@k = j/k for j = 0..k (for the report's figure)."""
+    hits = np.rint(np.asarray(per_item, dtype=np.float64) * k).astype(np.int64)
+    counts = np.bincount(hits, minlength=k + 1)[: k + 1]
+    return {
+        "k": int(k),
+        "counts": counts.tolist(),
+        "chance": float(chance),
+        "mean": float(np.mean(per_item)) if per_item.size else None,
+    }
+
+
+def _figures(sections: Mapping[str, Section | None]) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    overlap = sections.get("overlap")
+    if overlap is not None:
+        per_item = overlap.result.per_item
+        k = headline_k(per_item)
+        assert k is not None
+        figures["overlap_distribution"] = overlap_histogram(
+            per_item[k], k, overlap.result.per_k[k].chance
+        )
+    return figures
+
+
+def _body(doc: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in doc.items() if key != "provenance"}
+
+
+def build_report(ctx: Context, notify: Callable[[str], None] | None = None) -> ReportRun:
+    """Run every section on ``ctx``; a section that cannot run is recorded as not run.
+
+    ``notify`` receives one line per section as it finishes (the CLI prints them).
+    """
+    settings = ctx.settings
+    n_items = ctx.views.n_items
+    too_large = [k for k in settings["k"] if k >= n_items]
+    if too_large:  # every k-based section would refuse: say it once, before any work
+        raise UsageError(
+            f"--k {too_large[0]} is not smaller than the number of items ({n_items}); lower it"
+        )
+    timings: dict[str, float] = {"load": ctx.load_seconds}
+    start = time.perf_counter()
+    bodies: dict[str, dict[str, Any]] = {}
+    sections: dict[str, Section | None] = {}
+    for number, name in enumerate(RUN_ORDER, 1):
+        t0 = time.perf_counter()
+        try:
+            section = _RUNNERS[name](ctx)
+            bodies[name], sections[name] = _body(section.doc), section
+            status = "done"
+        except ComplementError as exc:
+            # one section's refusal (e.g. too few items for a shift) must not lose the others
+            reason = " ".join(str(exc).split())
+            bodies[name], sections[name] = {"status": "not run", "reason": reason}, None
+            status = f"not run: {exc}"
+        timings[name] = time.perf_counter() - t0
+        if notify is not None:
+            notify(f"[{number}/{len(RUN_ORDER)}] {name}: {status} ({timings[name]:.1f} s)")
+    timings["total"] = timings["load"] + time.perf_counter() - start
+    if all(section is None for section in sections.values()):
+        reasons = "; ".join(f"{name}: {bodies[name]['reason']}" for name in RUN_ORDER)
+        raise UsageError(f"no section of the report could run ({reasons})")
+    status_of = {
+        name: ("not run" if sections[name] is None else "ok")
+        for name in SECTION_NAMES
+        if name in bodies
+    }
+    body: dict[str, Any] = {"sections": status_of}
+    for name in SECTION_NAMES:
+        body[name] = bodies[name]
+    body["figures"] = _figures(sections)
+    doc = document(
+        REPORT_SCHEMA,
+        body,
+        provenance={"complement_version": __version__, **report_provenance(ctx)},
+        timings={k: round(float(v), 3) for k, v in timings.items()},
+    )
+    return ReportRun(doc, sections)

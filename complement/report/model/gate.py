@@ -1,0 +1,106 @@
+"""Tables of a ``complement.gate/1`` document: comparability, then one row per checked bound.
+
+Compared figures are shown with 4 significant digits (they can be of any scale), their 95%
+intervals beside them; the verdict is a note.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from complement.report.model.fmt import sig, signed_sig
+from complement.report.model.table import Table, make_table
+
+__all__ = ["bound_label", "gate_tables"]
+
+
+def bound_label(bound: Any, limit: Any) -> str:
+    """A rule's bound in words: ``drop ≤ 0.01``, ``drop ≤ 25%``, ``≥ 0.1``."""
+    if not isinstance(limit, (int, float)) or isinstance(limit, bool):
+        return f"{bound} {limit}"
+    if bound == "max_drop_abs":
+        return f"drop ≤ {limit:g}"
+    if bound == "max_drop_rel":
+        whole = limit * 100 == int(limit * 100)
+        return f"drop ≤ {limit:.0%}" if whole else f"drop ≤ {limit:g}·|b|"
+    if bound == "min":
+        return f"≥ {limit:g}"
+    if bound == "max":
+        return f"≤ {limit:g}"
+    return f"{bound} {limit:g}"
+
+
+def _value(value: Any, ci: Any) -> str:
+    """A compared value and its interval: ``0.06216 [0.0588, 0.0658]``; ``null`` when absent."""
+    text = "null" if value is None else sig(value)
+    if isinstance(ci, (list, tuple)) and len(ci) == 2:
+        text += f" [{sig(ci[0], 3)}, {sig(ci[1], 3)}]"
+    return text
+
+
+def _raw(value: Any) -> str:
+    return "null" if value is None else str(value)
+
+
+def _comparability(comparable: Mapping[str, Any]) -> Table:
+    return make_table(
+        "gate.comparability",
+        "Comparability",
+        ["property", "baseline", "current", "same"],
+        [
+            [
+                str(c.get("what")),
+                _raw(c.get("baseline")),
+                _raw(c.get("current")),
+                "same" if c.get("same") else "DIFFERS",
+            ]
+            for c in comparable.get("checks") or []
+            if isinstance(c, Mapping)
+        ],  # fmt: skip
+        text=(0, 1, 2, 3),
+    )
+
+
+def _checks(doc: Mapping[str, Any]) -> Table:
+    checks = [c for c in doc.get("checks") or [] if isinstance(c, Mapping)]
+    rows = [
+        [
+            str(c.get("path")),
+            bound_label(c.get("bound"), c.get("limit")),
+            _value(c.get("baseline"), c.get("baseline_ci95")),
+            _value(c.get("current"), c.get("current_ci95")),
+            "" if c.get("delta") is None else signed_sig(c.get("delta")),
+            "REGRESSION" if c.get("verdict") == "regression" else str(c.get("verdict")),
+            str(c.get("decided_by")),
+        ]
+        for c in checks
+    ]
+    n = len(checks)
+    regressions = sum(1 for c in checks if c.get("verdict") == "regression")
+    verdict = (
+        f"gate: {regressions} of {n} checks regressed"
+        if regressions
+        else f"gate: all {n} checks pass"
+    )
+    return make_table(
+        "gate.checks",
+        f"Gate ({doc.get('rules_source')})",
+        ["path", "bound", "baseline", "current", "delta", "verdict", "decided by"],
+        rows,
+        notes=[verdict],
+        text=(0, 1, 5, 6),
+    )
+
+
+def gate_tables(doc: Mapping[str, Any]) -> list[Table]:
+    """Comparability (when it failed) and the checks with the verdict."""
+    comparable = doc.get("comparable")
+    tables: list[Table] = []
+    if isinstance(comparable, Mapping) and not comparable.get("ok", True):
+        table = _comparability(comparable)
+        if not doc.get("allow_incomparable"):
+            return [table.with_notes("not comparable: nothing checked (exit 3)")]
+        tables.append(table.with_notes("not comparable, compared anyway (--allow-incomparable)"))
+    tables.append(_checks(doc))
+    return tables
