@@ -8,6 +8,9 @@ Layout of the file (every key optional; paths are relative to the file)::
     [overlap]     # options for one command only; override [options]
     [gate]        # ... likewise for every command
 
+The options themselves (config key, kind, default, help) and which command takes which are
+declared once, in :mod:`complement.options`.
+
 Precedence: a flag given on the command line > ``[<command>]`` > ``[options]`` > built-in
 default. Unknown sections or keys, and values of the wrong type, are errors (a typo must not
 be ignored). :class:`Settings` remembers where each value came from.
@@ -23,6 +26,16 @@ from pathlib import Path
 from typing import Any
 
 from complement.errors import ConfigError, InputError, UsageError
+from complement.options import (
+    COMMANDS,
+    DATA_KEYS,
+    MINIMUM,
+    NOT_PROVENANCE,
+    OPTIONS,
+    OUTPUT_OPTIONS,
+    Option,
+    option,
+)
 
 __all__ = [
     "COMMANDS",
@@ -40,182 +53,6 @@ __all__ = [
 ]
 
 CONFIG_NAME = "complement.toml"
-
-
-@dataclass(frozen=True)
-class Option:
-    """One option: its TOML key (the flag is ``--`` + key with ``-`` for ``_``)."""
-
-    name: str
-    kind: str  # int | float | str | bool | path | ints | choice
-    default: Any = None
-    choices: tuple[str, ...] = ()
-    help: str = ""
-
-    @property
-    def flag(self) -> str:
-        return "--" + self.name.replace("_", "-")
-
-
-def _opts(*options: Option) -> dict[str, Option]:
-    return {o.name: o for o in options}
-
-
-DATA_KEYS = _opts(
-    Option("semantic", "path", help="semantic item embeddings (.npy/.npz/.parquet)"),
-    Option("collaborative", "path", help="collaborative item embeddings (.npy/.npz/.parquet)"),
-    Option("sem_ids", "path", help="ids of the semantic .npy rows (.npy or one id per line)"),
-    Option("cf_ids", "path", help="ids of the collaborative .npy rows (.npy or one id per line)"),
-    Option("interactions", "path", help="interaction log (.parquet/.csv/.tsv)"),
-    Option("items", "path", help="item metadata with titles (.parquet/.csv/.tsv)"),
-    Option("sem_users", "path", help="semantic user embeddings (rows = user ids)"),
-    Option("sem_users_ids", "path", help="ids of the semantic user-embedding rows"),
-    Option("cf_users", "path", help="collaborative user embeddings (rows = user ids)"),
-    Option("cf_users_ids", "path", help="ids of the collaborative user-embedding rows"),
-    Option("train", "path", help="train log for --split files"),
-    Option("test", "path", help="test log for --split files"),
-)
-
-OPTIONS: dict[str, Option] = _opts(
-    # shared
-    Option("k", "ints", (10, 20, 50), help="cut-offs, comma-separated, e.g. 10,20,50"),
-    Option("metric", "choice", "cosine", ("cosine", "ip"), help="similarity: cosine or ip"),
-    Option("seed", "int", 0, help="seed for every random choice"),
-    Option("device", "choice", "auto", ("auto", "cpu", "cuda"), help="auto, cpu or cuda"),
-    Option("drop_invalid", "bool", False, help="drop NaN/inf/zero rows from both views"),
-    Option("sample", "int", None, help="number of query items sampled (seeded); default all"),
-    Option("n_boot", "int", 1000, help="bootstrap resamples for the 95% intervals"),
-    Option("user_col", "str", "user_id", help="user column of the interaction log"),
-    Option("item_col", "str", "item_id", help="item column of the interaction log"),
-    Option("time_col", "str", "timestamp", help="timestamp column of the interaction log"),
-    Option("title_col", "str", "title", help="title column of the item metadata"),
-    Option(
-        "max_missing",
-        "float",
-        0.5,
-        help="refuse a log when a larger share of its rows names items without embeddings",
-    ),
-    Option("quiet", "bool", False, help="no progress bars"),
-    # splits
-    Option(
-        "split",
-        "choice",
-        "temporal",
-        ("temporal", "user-temporal", "random", "files"),
-        help="temporal, user-temporal, random or files",
-    ),
-    Option("test_frac", "float", 0.2, help="fraction of the log used as test"),
-    Option("cutoff", "float", None, help="temporal cutoff timestamp (overrides --test-frac)"),
-    Option("valid_frac", "float", 0.1, help="fraction of train carved out for tuning fusion"),
-    # oracle
-    Option("rrf_depth", "int", 200, help="depth of each view's list in reciprocal rank fusion"),
-    # probe
-    Option(
-        "capacity",
-        "choice",
-        "linear",
-        ("linear", "lowrank", "mlp1", "mlp2", "mlp3", "all"),
-        help="probe capacity",
-    ),
-    Option(
-        "shift",
-        "choice",
-        "random",
-        ("random", "temporal", "popularity", "cold", "none"),
-        help="distribution shift deciding train/test items",
-    ),
-    Option("direction", "choice", "sem2cf", ("sem2cf", "cf2sem"), help="sem2cf or cf2sem"),
-    Option("alpha", "float", None, help="fixed ridge penalty (default: 5-fold CV)"),
-    Option("rank", "int", 16, help="rank of the lowrank probe"),
-    Option("max_epochs", "int", 200, help="maximum MLP epochs"),
-    Option("tail_frac", "float", 0.2, help="least popular fraction as test (popularity shift)"),
-    Option("max_interactions", "int", 5, help="cold items: at most this many train interactions"),
-    # structure
-    Option("max_dim", "int", 64, help="PCA components per view before CCA"),
-    Option("permutations", "int", 20, help="permutations of the null"),
-    Option("neighbours", "int", 10, help="neighbours listed per view (explain)"),
-    # report
-    Option("html", "path", None, help="write a self-contained HTML report here"),
-    Option("markdown", "path", None, help="write a Markdown report here"),
-    # gate
-    Option("baseline", "path", None, help="baseline report JSON"),
-    Option("rules", "path", None, help="gate rules TOML"),
-    Option("allow_incomparable", "bool", False, help="compare reports that are not comparable"),
-    # align
-    Option(
-        "method",
-        "choice",
-        "all",
-        ("directau", "carec", "darec", "sella", "all"),
-        help="alignment strategy",
-    ),
-    Option("epochs", "int", None, help="training epochs (default: per strategy)"),
-    Option("lr", "float", None, help="learning rate (default: per strategy)"),
-    Option("dim", "int", 64, help="embedding dimension"),
-    Option("export", "path", None, help="folder for the learned embeddings (.npz)"),
-    # output
-    Option("json", "path", None, help="write the JSON result here"),
-)
-
-#: smallest allowed value of integer options, checked for flags and config alike
-MINIMUM: dict[str, int] = {
-    "seed": 0,
-    "sample": 1,
-    "n_boot": 1,
-    "rrf_depth": 1,
-    "rank": 1,
-    "max_epochs": 1,
-    "max_interactions": 0,
-    "max_dim": 1,
-    "permutations": 1,
-    "neighbours": 1,
-    "epochs": 1,
-    "dim": 1,
-}
-
-#: option groups shared by several commands
-VIEW_OPTIONS = ("semantic", "collaborative", "sem_ids", "cf_ids", "metric", "drop_invalid")
-#: the user-level commands score each view as defined (cosine / inner product): no --metric
-RANKING_VIEWS = ("semantic", "collaborative", "sem_ids", "cf_ids", "drop_invalid")
-LOG_OPTIONS = ("interactions", "user_col", "item_col", "time_col", "max_missing")
-SPLIT_OPTIONS = ("split", "test_frac", "cutoff", "valid_frac", "train", "test")
-#: the split options a probe uses (no validation part: train interactions = non-test rows)
-PROBE_SPLIT = ("split", "test_frac", "cutoff", "train", "test")
-USER_OPTIONS = ("sem_users", "sem_users_ids", "cf_users", "cf_users_ids")
-RUN_OPTIONS = ("seed", "device", "json", "quiet")
-PROBE_OPTIONS = ("shift", "direction", "alpha", "rank", "max_epochs", "tail_frac")
-#: options naming files that a command writes (checked before any work)
-OUTPUT_OPTIONS = ("json", "html", "markdown")
-#: options left out of the provenance: the same inputs give the same JSON wherever it is written
-NOT_PROVENANCE = (*OUTPUT_OPTIONS, "export", "quiet")
-
-#: command -> the options it takes (from OPTIONS and DATA_KEYS), in the order of its --help
-COMMANDS: dict[str, tuple[str, ...]] = {
-    "overlap": VIEW_OPTIONS + RUN_OPTIONS + ("k", "sample") + LOG_OPTIONS,
-    "hits": RANKING_VIEWS + LOG_OPTIONS + SPLIT_OPTIONS + USER_OPTIONS + RUN_OPTIONS
-    + ("k", "n_boot"),
-    "oracle": RANKING_VIEWS + LOG_OPTIONS + SPLIT_OPTIONS + USER_OPTIONS + RUN_OPTIONS
-    + ("k", "n_boot", "rrf_depth"),
-    "probe": VIEW_OPTIONS + RUN_OPTIONS + LOG_OPTIONS + PROBE_SPLIT + USER_OPTIONS
-    + ("capacity", *PROBE_OPTIONS, "max_interactions"),
-    "structure": VIEW_OPTIONS + ("seed", "json", "quiet")
-    + ("max_dim", "permutations", "direction", "alpha", "items", "item_col", "title_col"),
-    "explain": VIEW_OPTIONS + ("device", "json", "quiet")
-    + ("neighbours", "items", "item_col", "title_col"),
-    "report": VIEW_OPTIONS + RUN_OPTIONS + LOG_OPTIONS + SPLIT_OPTIONS + USER_OPTIONS
-    + ("k", "sample", "n_boot", "items", "title_col", "rrf_depth")
-    + (*PROBE_OPTIONS, "max_interactions")
-    + ("max_dim", "permutations", "html", "markdown"),
-    "gate": ("baseline", "rules", "allow_incomparable", "json"),
-    "align": RANKING_VIEWS + LOG_OPTIONS + SPLIT_OPTIONS + USER_OPTIONS + RUN_OPTIONS
-    + ("n_boot", "rrf_depth", "method", "epochs", "lr", "dim", "export"),
-    "demo": ("quiet",),
-}  # fmt: skip
-
-
-def option(name: str) -> Option:
-    """The declaration of an option or input file, by its config key."""
-    return OPTIONS.get(name) or DATA_KEYS[name]
 
 
 def parse_ints(value: Any, name: str = "k") -> tuple[int, ...]:
