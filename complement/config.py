@@ -19,6 +19,7 @@ be ignored). :class:`Settings` remembers where each value came from.
 from __future__ import annotations
 
 import difflib
+import math
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from complement.errors import ConfigError, InputError, UsageError
 from complement.options import (
     COMMANDS,
     DATA_KEYS,
+    MAXIMUM,
     MINIMUM,
     NOT_PROVENANCE,
     OPTIONS,
@@ -174,6 +176,30 @@ class Settings:
         }
 
 
+def _num(bound: float) -> str:
+    return str(int(bound)) if float(bound).is_integer() else f"{bound:g}"
+
+
+def _check_ranges(values: Mapping[str, Any], sources: Mapping[str, str]) -> None:
+    """Finite numbers within the documented bounds, for flags and config values alike."""
+    for name, value in values.items():
+        opt = OPTIONS.get(name)
+        if opt is None or value is None or opt.kind not in ("int", "float"):
+            continue
+        where = "" if sources[name] in ("flag", "default") else f" (set in {sources[name]})"
+        if opt.kind == "float" and not math.isfinite(value):
+            raise UsageError(f"{opt.flag} {value}{where}: must be a finite number")
+        low, high = MINIMUM.get(name), MAXIMUM.get(name)
+        if low is not None and value < low:
+            raise UsageError(
+                f"{opt.flag} {value}{where}: must be at least {_num(low)}; give a larger value"
+            )
+        if high is not None and value > high:
+            raise UsageError(
+                f"{opt.flag} {value}{where}: must be at most {_num(high)}; give a smaller value"
+            )
+
+
 def load_config(path: Path) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
@@ -259,13 +285,7 @@ def resolve(
                 break
         if not found:
             values[name], sources[name] = opt.default, "default"
-    for name, low in MINIMUM.items():
-        if values.get(name) is not None and values[name] < low:
-            where = "" if sources[name] in ("flag", "default") else f" (set in {sources[name]})"
-            raise UsageError(
-                f"{OPTIONS[name].flag} {values[name]}{where}: must be at least {low}; "
-                "give a larger value"
-            )
+    _check_ranges(values, sources)
     return Settings(
         command=command,
         values=values,

@@ -14,7 +14,10 @@ from typing import Any
 __all__ = [
     "COMMANDS",
     "DATA_KEYS",
+    "MAXIMUM",
+    "MAX_N_BOOT",
     "MINIMUM",
+    "OUTPUT_FOLDERS",
     "NOT_PROVENANCE",
     "OPTIONS",
     "OUTPUT_OPTIONS",
@@ -135,11 +138,69 @@ OPTIONS: dict[str, Option] = _opts(
     Option("dim", "int", 64, help="embedding dimension"),
     Option("export", "path", None, help="folder for the learned embeddings (.npz)"),
     # output
-    Option("json", "path", None, help="write the JSON result here"),
+    Option("json", "path", None, help="write the JSON result here (- for standard output)"),
+    Option(
+        "rankings",
+        "path",
+        None,
+        help="write every system's ranked lists here (.parquet: system, user_id, rank, item_id, "
+        "score, hit)",
+    ),
+    Option("run_dir", "path", None, help="write TREC run files and qrels.txt into this folder"),
+    Option("per_item", "path", None, help="write the per-item table here (.parquet)"),
+    Option("per_user", "path", None, help="write the per-user table here (.parquet)"),
+    # joins and input formats
+    Option(
+        "positional_ids",
+        "bool",
+        False,
+        help="allow joining a view whose ids are row positions (row i = id i) with one that has "
+        "ids",
+    ),
+    Option(
+        "min_shared",
+        "float",
+        0.5,
+        help="refuse a join whose shared items are fewer than this share of the smaller view",
+    ),
+    Option("sem_key", "str", None, help="tensor or key of the semantic embeddings in the file"),
+    Option("cf_key", "str", None, help="tensor or key of the collaborative embeddings in the file"),
+    Option(
+        "vector_cols",
+        "str",
+        None,
+        help='parquet views: the per-dimension columns, a glob such as "emb_*"',
+    ),
+    # engine
+    Option(
+        "engine",
+        "choice",
+        "local",
+        ("local", "ray"),
+        help="where retrieval runs: this process, or Ray tasks (pip install 'complement[ray]')",
+    ),
+    Option(
+        "ray_address",
+        "str",
+        None,
+        help="Ray cluster to connect to (default: $RAY_ADDRESS, else a local instance)",
+    ),
 )
 
-#: smallest allowed value of integer options, checked for flags and config alike
-MINIMUM: dict[str, int] = {
+#: documented largest bootstrap resample count (memory and time grow with it)
+MAX_N_BOOT = 100_000
+
+#: allowed ranges of numeric options (inclusive), checked for flags and config alike; every
+#: float option must also be finite
+MAXIMUM: dict[str, float] = {
+    "seed": 2**63 - 1,
+    "n_boot": MAX_N_BOOT,
+    "max_missing": 1.0,
+    "min_shared": 1.0,
+}
+MINIMUM: dict[str, float] = {
+    "max_missing": 0.0,
+    "min_shared": 0.0,
     "seed": 0,
     "sample": 1,
     "n_boot": 1,
@@ -155,41 +216,50 @@ MINIMUM: dict[str, int] = {
 }
 
 #: option groups shared by several commands
-VIEW_OPTIONS = ("semantic", "collaborative", "sem_ids", "cf_ids", "metric", "drop_invalid")
+JOIN_OPTIONS = ("positional_ids", "min_shared", "sem_key", "cf_key", "vector_cols")
+VIEW_OPTIONS = (
+    "semantic", "collaborative", "sem_ids", "cf_ids", "metric", "drop_invalid", *JOIN_OPTIONS
+)
 #: the user-level commands score each view as defined (cosine / inner product): no --metric
-RANKING_VIEWS = ("semantic", "collaborative", "sem_ids", "cf_ids", "drop_invalid")
+RANKING_VIEWS = ("semantic", "collaborative", "sem_ids", "cf_ids", "drop_invalid", *JOIN_OPTIONS)
+ENGINE_OPTIONS = ("engine", "ray_address")
 LOG_OPTIONS = ("interactions", "user_col", "item_col", "time_col", "max_missing")
 SPLIT_OPTIONS = ("split", "test_frac", "cutoff", "valid_frac", "train", "test")
 #: the split options a probe uses (no validation part: train interactions = non-test rows)
 PROBE_SPLIT = ("split", "test_frac", "cutoff", "train", "test")
 USER_OPTIONS = ("sem_users", "sem_users_ids", "cf_users", "cf_users_ids")
-RUN_OPTIONS = ("seed", "device", "json", "quiet")
+RUN_OPTIONS = ("seed", "device", *ENGINE_OPTIONS, "json", "quiet")
 PROBE_OPTIONS = ("shift", "direction", "alpha", "rank", "max_epochs", "tail_frac")
 #: options naming files that a command writes (checked before any work)
-OUTPUT_OPTIONS = ("json", "html", "markdown")
+OUTPUT_OPTIONS = ("json", "html", "markdown", "rankings", "per_item", "per_user")
+#: options naming folders that a command writes into
+OUTPUT_FOLDERS = ("run_dir", "export")
+RANKED = ("rankings", "run_dir")
 #: options left out of the provenance: the same inputs give the same JSON wherever it is written
-NOT_PROVENANCE = (*OUTPUT_OPTIONS, "export", "quiet")
+NOT_PROVENANCE = (*OUTPUT_OPTIONS, *OUTPUT_FOLDERS, "quiet")
 
 #: command -> the options it takes (from OPTIONS and DATA_KEYS), in the order of its --help
 COMMANDS: dict[str, tuple[str, ...]] = {
-    "overlap": VIEW_OPTIONS + RUN_OPTIONS + ("k", "sample") + LOG_OPTIONS,
+    "overlap": VIEW_OPTIONS + RUN_OPTIONS + ("k", "sample") + LOG_OPTIONS
+    + ("items", "title_col", "per_item"),
     "hits": RANKING_VIEWS + LOG_OPTIONS + SPLIT_OPTIONS + USER_OPTIONS + RUN_OPTIONS
-    + ("k", "n_boot"),
+    + ("k", "n_boot") + RANKED + ("per_user",),
     "oracle": RANKING_VIEWS + LOG_OPTIONS + SPLIT_OPTIONS + USER_OPTIONS + RUN_OPTIONS
-    + ("k", "n_boot", "rrf_depth"),
+    + ("k", "n_boot", "rrf_depth") + RANKED + ("per_user",),
     "probe": VIEW_OPTIONS + RUN_OPTIONS + LOG_OPTIONS + PROBE_SPLIT + USER_OPTIONS
-    + ("capacity", *PROBE_OPTIONS, "max_interactions"),
+    + ("capacity", *PROBE_OPTIONS, "max_interactions", "items", "title_col", "per_item"),
     "structure": VIEW_OPTIONS + ("seed", "json", "quiet")
-    + ("max_dim", "permutations", "direction", "alpha", "items", "item_col", "title_col"),
-    "explain": VIEW_OPTIONS + ("device", "json", "quiet")
+    + ("max_dim", "permutations", "direction", "alpha", "items", "title_col")
+    + LOG_OPTIONS + ("per_item",),
+    "explain": VIEW_OPTIONS + ("device", *ENGINE_OPTIONS, "json", "quiet")
     + ("neighbours", "items", "item_col", "title_col"),
     "report": VIEW_OPTIONS + RUN_OPTIONS + LOG_OPTIONS + SPLIT_OPTIONS + USER_OPTIONS
     + ("k", "sample", "n_boot", "items", "title_col", "rrf_depth")
     + (*PROBE_OPTIONS, "max_interactions")
-    + ("max_dim", "permutations", "html", "markdown"),
-    "gate": ("baseline", "rules", "allow_incomparable", "json"),
+    + ("max_dim", "permutations", "html", "markdown") + RANKED + ("per_item", "per_user"),
+    "gate": ("baseline", "rules", "allow_incomparable", "json", "markdown"),
     "align": RANKING_VIEWS + LOG_OPTIONS + SPLIT_OPTIONS + USER_OPTIONS + RUN_OPTIONS
-    + ("n_boot", "rrf_depth", "method", "epochs", "lr", "dim", "export"),
+    + ("n_boot", "rrf_depth", "method", "epochs", "lr", "dim", "export") + RANKED,
     "demo": ("quiet",),
 }  # fmt: skip
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from typing import Annotated, Any
 
@@ -41,6 +42,9 @@ class _OneLineUsageErrors(TyperGroup):
         try:
             rv = super().main(args, prog_name, standalone_mode=False, **extra)
         except Exception as exc:  # click's UsageError family, identified by its interface
+            if type(exc).__name__ == "Abort":  # click's answer to Ctrl-C
+                sys.stderr.write("complement: interrupted; no output was changed\n")
+                sys.exit(130)
             code, fmt = getattr(exc, "exit_code", None), getattr(exc, "format_message", None)
             if not isinstance(code, int) or fmt is None:
                 raise
@@ -53,9 +57,22 @@ class _OneLineUsageErrors(TyperGroup):
             sys.stderr.write(f"complement: error: {message}; see '{where} --help'\n")
             sys.exit(code)
         except KeyboardInterrupt:
-            sys.stderr.write("complement: interrupted\n")
+            sys.stderr.write("complement: interrupted; no output was changed\n")
             sys.exit(130)
+        except Terminated:
+            sys.stderr.write("complement: terminated; no output was changed\n")
+            sys.exit(143)
+        if rv == 130:  # typer turns Ctrl-C into exit code 130 before it reaches us
+            sys.stderr.write("complement: interrupted; no output was changed\n")
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+class Terminated(BaseException):  # noqa: N818 - a signal, like KeyboardInterrupt
+    """SIGTERM (what a CI cancel sends), raised in the main thread so that outputs unwind."""
+
+
+def _on_sigterm(_signum: int, _frame: Any) -> None:
+    raise Terminated()
 
 
 app = typer.Typer(
@@ -98,4 +115,5 @@ app.command("demo")(demo.demo)
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, _on_sigterm)
     app()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,11 +18,12 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from complement.config import OUTPUT_OPTIONS, Settings, resolve
+from complement.config import DATA_KEYS, OUTPUT_OPTIONS, Settings, resolve
 from complement.errors import ComplementError
-from complement.io.jsonio import check_output_path
+from complement.io.writer import STDOUT, OutputSet
+from complement.options import OUTPUT_FOLDERS
 from complement.pipeline import Context, load_context
-from complement.report.outputs import write_outputs
+from complement.report.outputs import render_outputs
 from complement.report.rich import render_document
 from complement.retrieval import Backend, get_backend
 
@@ -65,10 +66,25 @@ def settings_for(command: str, config: Path | None, **flags: Any) -> Settings:
     """Resolve a command's settings; positional SEM/CF map to data.semantic/collaborative."""
     clean = {k: (str(v) if isinstance(v, Path) else v) for k, v in flags.items()}
     settings = resolve(command, clean, config=config)
-    for name in OUTPUT_OPTIONS:
-        if settings.get(name) is not None:
-            check_output_path(settings[name])
+    output_set(settings)  # every output checked before any work
     return settings
+
+
+#: outputs that may be ``-`` (standard output)
+STDOUT_OK = ("json", "markdown")
+
+
+def output_set(settings: Settings) -> OutputSet:
+    """The run's outputs, each checked: writable, not a device or folder, not an input."""
+    inputs = [str(v) for n, v in settings.values.items() if n in DATA_KEYS and isinstance(v, str)]
+    if settings.config_path is not None:
+        inputs.append(settings.config_path)
+    outputs = OutputSet(inputs=tuple(inputs))
+    for name in OUTPUT_OPTIONS:
+        outputs.check(name, settings.get(name), stdout_ok=name in STDOUT_OK)
+    for name in OUTPUT_FOLDERS:
+        outputs.check(name, settings.get(name), folder=True)
+    return outputs
 
 
 class _LazyProgress:
@@ -142,13 +158,27 @@ def note(line: str) -> None:
     err.print(line, markup=False, highlight=False)
 
 
-def emit(settings: Settings, doc: dict[str, Any]) -> None:
-    """Write the document's files (--json, and --html/--markdown where the command has them),
-    then print its tables."""
-    write_outputs(
-        doc,
-        json=settings.get("json"),
-        html=settings.get("html"),
-        markdown=settings.get("markdown"),
-    )
-    render_document(doc, out)
+def emit(
+    settings: Settings, doc: dict[str, Any], files: Sequence[tuple[str, bytes]] = ()
+) -> None:
+    """Write the run's outputs as one set (--json, --html/--markdown where the command has
+    them, and ``files``: (target, content) pairs such as tables), then print its tables.
+
+    With ``--json -`` or ``--markdown -`` the document goes to standard output and the tables
+    to stderr (nowhere with --quiet).
+    """
+    with output_set(settings) as outputs:
+        rendered = render_outputs(
+            doc,
+            json=settings.get("json"),
+            html=settings.get("html"),
+            markdown=settings.get("markdown"),
+        )
+        for target, data in [*rendered, *files]:
+            outputs.stage(target, data)
+        outputs.commit()
+    to_stdout = any(settings.get(n) == STDOUT for n in STDOUT_OK)
+    if not to_stdout:
+        render_document(doc, out)
+    elif not settings.get("quiet"):
+        render_document(doc, err)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from complement.cli.common import backend_for, emit, load, out
+from complement.cli.common import backend_for, emit, err, load, out
 from complement.cli.options import Invocation, command
+from complement.io.writer import STDOUT
 from complement.pipeline.context import log_given
 from complement.pipeline.report import build_report
 
@@ -15,9 +16,10 @@ def _report(inv: Invocation) -> None:
     ctx = load(settings, backend_for(settings), need_split=log_given(settings))
     run = build_report(ctx, ctx.notify)
     emit(settings, run.doc)
+    console = err if STDOUT in (settings.get("json"), settings.get("markdown")) else out
     for option in ("json", "html", "markdown"):
-        if settings.get(option) is not None:
-            out.print(f"wrote {option}: {settings[option]}", markup=False, highlight=False)
+        if settings.get(option) not in (None, STDOUT):
+            console.print(f"wrote {option}: {settings[option]}", markup=False, highlight=False)
 
 
 report = command(
