@@ -131,8 +131,16 @@ def make_split(
     vcut: float | None = None
     frac: float | None = test_frac
     if kind == "temporal":
-        if cutoff is None:
+        given = cutoff is not None
+        if not given:
             _check_frac("test_frac", test_frac, allow_zero=False)
+        if ts.min() == ts.max():
+            raise UsageError(
+                f"all timestamps are equal ({ts[0]:g}): a temporal split needs at least two "
+                "distinct times; use --split user-temporal or --split random, or a log with "
+                "real times"
+            )
+        if cutoff is None:
             cutoff = _position_cutoff(np.sort(ts, kind="stable"), 1.0 - test_frac)
         else:
             frac = None
@@ -140,6 +148,14 @@ def make_split(
         n_test = int(np.count_nonzero(part == TEST))
         if n_test == 0 or n_test == n:
             side = "test" if n_test == 0 else "train"
+            if not given:  # the cutoff came from --test-frac: the earliest time is tied
+                n_first = int(np.count_nonzero(ts == ts.min()))
+                raise UsageError(
+                    f"the temporal split's cutoff {cutoff:g} (the time at fraction "
+                    f"{1.0 - test_frac:g} of the log for --test-frac {test_frac:g}) leaves "
+                    f"{side} empty: {n_first} of the {n} interactions share the earliest time "
+                    f"{ts.min():g}; lower --test-frac, give --cutoff, or use --split user-temporal"
+                )
             raise UsageError(
                 f"--cutoff {cutoff:g} leaves {side} empty (the log's timestamps span "
                 f"{ts.min():g} .. {ts.max():g}); choose a --cutoff inside that range"

@@ -16,7 +16,8 @@ import numpy.typing as npt
 import polars as pl
 
 from complement.errors import InputError
-from complement.io.embeddings import canonical_ids
+from complement.io.embeddings import _require_file, ids_from_series, polars_reason
+from complement.io.interactions import READ_ERRORS, describe_columns, open_table
 from complement.io.views import map_ids
 
 __all__ = ["ItemTitles", "load_items"]
@@ -45,13 +46,10 @@ class ItemTitles:
         return np.asarray(self.ids[np.char.find(lowered, needle) >= 0], dtype=str)
 
 
-def _scan(path: Path) -> pl.LazyFrame:
+def _scan(path: Path) -> Any:
     suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        return pl.scan_parquet(path)
-    if suffix in (".csv", ".tsv", ".item", ".txt"):
-        sep = "," if suffix == ".csv" else "\t"
-        return pl.scan_csv(path, separator=sep, quote_char='"', infer_schema_length=10000)
+    if suffix in (".parquet", ".csv", ".tsv", ".item", ".txt"):
+        return open_table(path, "item metadata")
     raise InputError(
         f"item metadata {path}: unsupported file type {suffix!r}; use .parquet, .csv or .tsv"
     )
@@ -64,9 +62,34 @@ def _column(columns: list[str], wanted: str, option: str, path: Path) -> str:
     if len(matches) == 1:
         return matches[0]
     raise InputError(
-        f"item metadata {path}: no column {wanted!r} (columns: {', '.join(columns)}); "
+        f"item metadata {path}: no column {wanted!r} ({describe_columns(columns)}); "
         f"name the right one with {option}"
     )
+
+
+def _titles(series: pl.Series, path: Path, column: str) -> list[str]:
+    """Titles as text (empty titles become ``""``); nested or binary non-UTF-8 is refused."""
+    dtype = series.dtype
+    if dtype == pl.Binary:
+        try:
+            return ["" if v is None else bytes(v).decode("utf-8") for v in series.to_list()]
+        except UnicodeDecodeError:
+            raise InputError(
+                f"item metadata {path}: title column {column!r} holds bytes that are not UTF-8 "
+                "text; store the titles as text"
+            ) from None
+    if dtype.is_nested() or dtype == pl.Object:
+        raise InputError(
+            f"item metadata {path}: title column {column!r} has type {dtype}, not text; store "
+            "one title per row as text (--title-col names the column)"
+        )
+    try:
+        return [str(v) for v in series.cast(pl.String).fill_null("").to_list()]
+    except READ_ERRORS:
+        raise InputError(
+            f"item metadata {path}: title column {column!r} has type {dtype}, which cannot be "
+            "read as text; store one title per row as text"
+        ) from None
 
 
 def load_items(
@@ -74,29 +97,38 @@ def load_items(
 ) -> ItemTitles:
     """Read the id and title columns; duplicate ids are an error, empty titles become ``""``."""
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise InputError(f"item metadata {p}: file not found; check the --items path")
-    lazy = _scan(p)
+    _require_file(p, "item metadata")
     try:
-        columns = lazy.collect_schema().names()
+        table = _scan(p)
+        columns = table.names()
         i = _column(columns, item_col, "--item-col", p)
         t = _column(columns, title_col, "--title-col", p)
-        frame = lazy.select([i, t]).collect()
+        if i == t:
+            raise InputError(
+                f"item metadata {p}: the id and title columns are both {i!r}; name the title "
+                "column with --title-col"
+            )
+        frame = table.collect([i, t])
     except InputError:
         raise
-    except Exception as exc:  # corrupt parquet, undecodable csv, ...
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"item metadata {p}: cannot be read ({first}); check the file") from None
+    except READ_ERRORS as exc:  # corrupt parquet, undecodable csv, ...
+        raise InputError(
+            f"item metadata {p}: cannot be read ({polars_reason(exc)}); check the file"
+        ) from None
+    if frame.height == 0:
+        raise InputError(f"item metadata {p}: the table is empty (0 rows); give one row per item")
     id_series = frame[i]
     if id_series.null_count() > 0:
-        raise InputError(f"item metadata {p}: column {i!r} has {id_series.null_count()} empty ids")
-    raw: npt.NDArray[Any] = id_series.to_numpy()
-    if raw.dtype.kind == "O":
-        raw = np.asarray(id_series.cast(pl.String).to_list(), dtype=str)
-    ids = canonical_ids(raw, f"item metadata {p} column {i!r}")
+        raise InputError(
+            f"item metadata {p}: column {i!r} has {id_series.null_count()} empty ids; every row "
+            "needs an id"
+        )
+    ids = ids_from_series(id_series, f"item metadata {p} column {i!r}")
     uniq, counts = np.unique(ids, return_counts=True)
     if (counts > 1).any():
         dup = ", ".join(uniq[counts > 1][:5].tolist())
         raise InputError(f"item metadata {p}: duplicate ids in column {i!r} (first: {dup})")
-    titles = frame[t].cast(pl.String).fill_null("").to_list()
+    titles = _titles(frame[t], p, t)
     return ItemTitles(path=str(p), ids=ids, titles=np.asarray(titles, dtype=str))

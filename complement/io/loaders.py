@@ -63,9 +63,7 @@ def embeddings_from(
     return _with_ids(loaded, ids_from(ids, f"{role} ids"), label, role)
 
 
-def _with_ids(
-    loaded: Embeddings, ids: npt.NDArray[np.str_], where: str, role: str
-) -> Embeddings:
+def _with_ids(loaded: Embeddings, ids: npt.NDArray[np.str_], where: str, role: str) -> Embeddings:
     if ids.shape[0] != loaded.matrix.shape[0]:
         raise InputError(
             f"{role} ids {where}: {ids.shape[0]} ids for {loaded.matrix.shape[0]} rows of "

@@ -7,6 +7,8 @@ which view is given first.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,10 +102,20 @@ def join_views(
     *,
     metric: str = "cosine",
     drop_invalid: bool = False,
+    positional_ids: bool = False,
+    min_shared: float = 0.5,
 ) -> Views:
-    """Join on id, validate rows, and either refuse or (``drop_invalid``) drop bad rows."""
+    """Join on id, validate rows, and either refuse or (``drop_invalid``) drop bad rows.
+
+    A view without ids (row ``i`` is id ``i``) joins another such view row by row; joining it
+    with a view that has real ids is refused unless ``positional_ids`` (most often the ids are
+    off by one, or the row order is not the id order). Fewer shared items than ``min_shared``
+    times the smaller view's item count is refused too: a sign the ids do not match.
+    """
     if metric not in ("cosine", "ip"):
         raise UsageError(f"unknown --metric {metric!r}: choose cosine or ip")
+    if not (isinstance(min_shared, int | float) and 0.0 <= min_shared <= 1.0):
+        raise UsageError(f"--min-shared {min_shared}: must lie in [0, 1] (a fraction of items)")
     if sem.ids_from_rows and cf.ids_from_rows and sem.shape[0] != cf.shape[0]:
         raise InputError(
             f"{sem.path} has {sem.shape[0]} rows and {cf.path} has {cf.shape[0]} rows and neither "
@@ -116,8 +128,30 @@ def join_views(
     only_c = cf.shape[0] - shared.shape[0]
     if shared.shape[0] < 2:
         raise InputError(
-            f"{sem.path} and {cf.path} share {shared.shape[0]} item ids (need at least 2); "
-            "check that both views use the same ids (--sem-ids / --cf-ids)"
+            f"{sem.path} and {cf.path} share {shared.shape[0]} item ids (need at least 2): "
+            f"{_mismatch(sem, cf, shared.shape[0])}; check that both views use the same ids "
+            "(--sem-ids / --cf-ids)"
+        )
+    if sem.ids_from_rows != cf.ids_from_rows and not positional_ids:
+        pos, real = (sem, cf) if sem.ids_from_rows else (cf, sem)
+        flag = "--sem-ids" if pos is sem else "--cf-ids"
+        raise InputError(
+            f"{pos.path} has no ids (its rows are numbered 0..{pos.shape[0] - 1}) but {real.path} "
+            f"has ids, so joining them would pair items by row number: "
+            f"{_mismatch(sem, cf, shared.shape[0])}; give {pos.path}'s ids with {flag}, or pass "
+            f"--positional-ids if row i of {pos.path} really is the item with id i"
+        )
+    smaller = min(sem.shape[0], cf.shape[0])
+    if shared.shape[0] < min_shared * smaller:
+        frac = shared.shape[0] / smaller
+        allow = math.floor(frac * 100) / 100
+        raise InputError(
+            f"{sem.path} and {cf.path} share only {shared.shape[0]} item ids, {frac:.0%} of the "
+            f"smaller view's {smaller} (--min-shared {min_shared:g} needs "
+            f"{math.ceil(min_shared * smaller)}), a sign that their ids do not match: "
+            f"{_mismatch(sem, cf, shared.shape[0])}; check that both views use the same ids "
+            f"(--sem-ids / --cf-ids), or pass --min-shared {allow:g} if they really cover "
+            "different items"
         )
     dropped: dict[str, int] = {}
     bad = np.zeros(shared.shape[0], dtype=bool)
@@ -155,3 +189,82 @@ def join_views(
         only_collaborative=int(only_c),
         dropped=dropped,
     )
+
+
+# ------------------------------------------------------------------- why ids may not match
+
+_INT_LIKE = re.compile(r"[+-]?\d+(\.0*)?")
+
+
+def _normalise(ids: npt.NDArray[np.str_]) -> list[str]:
+    """Integer-like text written one way: '001', '+1', '1.0', '1.' -> '1'; others unchanged."""
+    out = []
+    for s in ids.tolist():
+        if len(s) <= 40 and _INT_LIKE.fullmatch(s):
+            out.append(str(int(s.split(".", 1)[0])))
+        else:
+            out.append(s)
+    return out
+
+
+def _as_ints(ids: list[str]) -> list[int] | None:
+    if any(len(s) > 40 for s in ids):
+        return None
+    try:
+        return [int(s) for s in ids]
+    except ValueError:
+        return None
+
+
+def _range(emb: Embeddings) -> str:
+    name = emb.role if emb.role in ("semantic", "collaborative") else emb.path
+    if emb.ids_from_rows:
+        return f"{name} row numbers 0..{emb.shape[0] - 1} (no ids given)"
+    values = _as_ints(_normalise(emb.ids))
+    if values is not None:  # integer-like ids: their numeric extremes, as written
+        lo, hi = int(np.argmin(values)), int(np.argmax(values))
+    else:
+        order = sort_ids(emb.ids)
+        lo, hi = int(order[0]), int(order[-1])
+    return f"{name} ids {emb.ids[lo]}..{emb.ids[hi]} ({emb.shape[0]} items)"
+
+
+def _mismatch(sem: Embeddings, cf: Embeddings, n_shared: int) -> str:
+    """Both id ranges, and the likely cause when it is a common one (a shift, a format)."""
+    text = f"{_range(sem)}, {_range(cf)}"
+    need = max(2, math.ceil(0.5 * min(sem.shape[0], cf.shape[0])))
+    a, b = _normalise(sem.ids), _normalise(cf.ids)
+    set_b = set(b)
+    same = sum(1 for x in a if x in set_b)
+    if same > n_shared and same >= need:
+        raw_b = dict(zip(b, cf.ids.tolist(), strict=True))
+        x, y = next(
+            (s, raw_b[n]) for s, n in zip(sem.ids.tolist(), a, strict=True)
+            if n in raw_b and raw_b[n] != s
+        )  # fmt: skip
+        return (
+            f"{text}; the ids match once written alike ({sem.path} has {x!r} where {cf.path} "
+            f"has {y!r}: decimals like '1.0' or leading zeros like '001' against plain "
+            "integers), so write them the same way in both"
+        )
+    ia, ib = _as_ints(a), _as_ints(b)
+    if not ia or not ib:
+        return text
+    int_b = set(ib)
+    best, best_delta = same, 0
+    for delta in {min(ia) - min(ib), max(ia) - max(ib), 1, -1}:
+        if delta == 0:
+            continue
+        hits = sum(1 for x in ia if x - delta in int_b)
+        if hits > best:
+            best, best_delta = hits, delta
+    if best_delta == 0 or best < need:
+        return text
+    shift = "one" if abs(best_delta) == 1 else str(abs(best_delta))
+    hint = (
+        f"{text}; the ids look shifted by {shift}: {best} items match if {sem.role} id i is "
+        f"{cf.role} id i{-best_delta:+d}"
+    )
+    if abs(best_delta) == 1 and (sem.ids_from_rows or cf.ids_from_rows):
+        hint += " (row numbers start at 0; item ids often start at 1)"
+    return hint

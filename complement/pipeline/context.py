@@ -215,6 +215,8 @@ def load_views(settings: Settings) -> Views:
         cf,
         metric=settings.get("metric", "cosine"),
         drop_invalid=bool(settings.get("drop_invalid")),
+        positional_ids=bool(settings.get("positional_ids")),
+        min_shared=settings.get("min_shared", 0.5),
     )
 
 

@@ -149,3 +149,191 @@ def test_large_npy_is_memory_mapped(tmp_path, monkeypatch):
     monkeypatch.setattr(emb, "MMAP_BYTES", 100)
     e = load_embeddings(save(tmp_path, "a.npy", np.ones((50, 4), dtype=np.float32)))
     assert isinstance(e.matrix, np.memmap)
+
+
+# --- hostile and unusual files: checked before allocating, one clear line each ---
+
+
+def npy_header(shape, descr="<f4"):
+    text = f"{{'descr': {descr!r}, 'fortran_order': False, 'shape': {shape!r}, }}"
+    text += " " * (-(len(text) + 11) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text.encode("latin1")
+
+
+def test_npy_header_larger_than_the_file_is_refused_without_allocating(tmp_path):
+    import tracemalloc
+
+    (tmp_path / "x.npy").write_bytes(npy_header((10**12, 384)) + b"\0" * 4096)
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputError, match=r"declares shape \(1000000000000, 384\)") as info:
+            load_embeddings(tmp_path / "x.npy")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 50_000_000
+    assert "truncated" in str(info.value) and "numpy.save" in str(info.value)
+    with pytest.raises(InputError, match="declares shape"):
+        load_ids(tmp_path / "x.npy")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"1,2,3\n4,5,6\n", r"not a \.npy file \(it holds text\)"),
+        (b"", r"not a readable \.npy array \(the file is empty"),
+        (b"\x93NUM", "ends inside the header"),
+        (b"\x00\x01\x02\x03\xff", r"not a \.npy file \(it does not start with the \.npy magic"),
+    ],
+)
+def test_npy_content_named_for_what_it_is(tmp_path, data, message):
+    (tmp_path / "x.npy").write_bytes(data)
+    with pytest.raises(InputError, match=message):
+        load_embeddings(tmp_path / "x.npy")
+
+
+def test_npy_that_is_a_pickle_or_a_zip(tmp_path):
+    import pickle
+
+    (tmp_path / "p.npy").write_bytes(pickle.dumps([[1.0, 2.0]]))
+    with pytest.raises(InputError, match="Python objects"):
+        load_embeddings(tmp_path / "p.npy")
+    np.savez(tmp_path / "z.npz", embeddings=np.ones((2, 2)))
+    (tmp_path / "z.npz").rename(tmp_path / "z.npy")
+    with pytest.raises(InputError, match="zip archive, perhaps an .npz"):
+        load_embeddings(tmp_path / "z.npy")
+
+
+def test_fortran_order_and_big_endian_npy(tmp_path):
+    m = np.asfortranarray(np.arange(12, dtype=">f8").reshape(4, 3))
+    e = load_embeddings(save(tmp_path, "f.npy", m))
+    np.testing.assert_array_equal(e.matrix, m.astype(np.float32))
+
+
+def zip_member(path, data, compression=None):
+    import zipfile
+
+    kind = zipfile.ZIP_DEFLATED if compression is None else compression
+    with zipfile.ZipFile(path, "w", compression=kind) as zf:
+        zf.writestr("embeddings.npy", data)
+    return path
+
+
+def test_npz_zip_bomb_refused_before_inflating(tmp_path, monkeypatch):
+    import complement.io.embeddings as emb
+
+    monkeypatch.setattr(emb, "NPZ_RATIO_FLOOR", 1 << 20)
+    zeros = np.zeros((1024, 1024), dtype=np.float32)  # 4 MiB that deflate to ~4 kB
+    np.savez_compressed(tmp_path / "bomb.npz", embeddings=zeros)
+    with pytest.raises(InputError, match="likely zip bomb"):
+        load_embeddings(tmp_path / "bomb.npz")
+    np.savez(tmp_path / "plain.npz", embeddings=zeros + 1)  # stored: nothing to inflate
+    assert load_embeddings(tmp_path / "plain.npz").shape == (1024, 1024)
+
+
+def test_npz_member_header_against_its_size(tmp_path):
+    zip_member(tmp_path / "a.npz", npy_header((10**12, 384)) + b"\0" * 64)
+    with pytest.raises(InputError, match=r"member 'embeddings'.*declares shape.*truncated"):
+        load_embeddings(tmp_path / "a.npz")
+    zip_member(tmp_path / "b.npz", npy_header((2, 2)) + b"\0" * 16 + b"\0" * 200_000)
+    with pytest.raises(InputError, match="far more than its header"):
+        load_embeddings(tmp_path / "b.npz")
+
+
+def test_npz_members_that_are_not_arrays(tmp_path):
+    import pickle
+
+    zip_member(tmp_path / "t.npz", b"hello, world\n")
+    with pytest.raises(InputError, match=r"member 'embeddings': not a \.npy file \(it holds text"):
+        load_embeddings(tmp_path / "t.npz")
+    zip_member(tmp_path / "p.npz", pickle.dumps([1.0]))
+    with pytest.raises(InputError, match="Python objects"):
+        load_embeddings(tmp_path / "p.npz")
+
+
+def test_npz_corrupt_deflate_stream_is_one_line(tmp_path):
+    import zipfile
+
+    arr = np.random.default_rng(0).standard_normal((200, 8)).astype(np.float32)
+    np.savez_compressed(tmp_path / "ok.npz", embeddings=arr)
+    with zipfile.ZipFile(tmp_path / "ok.npz") as zf:
+        info = zf.getinfo("embeddings.npy")
+    data = bytearray((tmp_path / "ok.npz").read_bytes())
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    data[start + 200 : start + 260] = b"\xff" * 60
+    (tmp_path / "bad.npz").write_bytes(bytes(data))
+    with pytest.raises(InputError, match="corrupt") as info_:
+        load_embeddings(tmp_path / "bad.npz")
+    assert "\n" not in str(info_.value) and "numpy.savez" in str(info_.value)
+
+
+def test_ids_file_suffix_case_and_content_sniffed(tmp_path):
+    m = save(tmp_path, "a.npy", np.ones((3, 2), dtype=np.float32))
+    np.save(tmp_path / "ids.npy", np.array([10, 20, 30]))
+    (tmp_path / "ids.npy").rename(tmp_path / "ids.NPY")
+    assert load_embeddings(m, tmp_path / "ids.NPY").ids.tolist() == ["10", "20", "30"]
+    (tmp_path / "ids.NPY").rename(tmp_path / "ids.bin")  # a .npy under another name
+    assert load_ids(tmp_path / "ids.bin").tolist() == ["10", "20", "30"]
+    (tmp_path / "bom.txt").write_bytes("\ufeff7\n8\n9\n".encode())
+    assert load_ids(tmp_path / "bom.txt").tolist() == ["7", "8", "9"]
+    (tmp_path / "none.txt").write_text("\n\n")
+    with pytest.raises(InputError, match="the file is empty"):
+        load_ids(tmp_path / "none.txt")
+
+
+def test_uint64_ids_above_2_63_are_exact(tmp_path):
+    big = np.array([2**63 + 1, 2**64 - 1, 5], dtype=np.uint64)
+    m = save(tmp_path, "a.npy", np.ones((3, 2), dtype=np.float32))
+    np.save(tmp_path / "ids.npy", big)
+    ids = load_embeddings(m, tmp_path / "ids.npy").ids.tolist()
+    assert ids == ["9223372036854775809", "18446744073709551615", "5"]
+    pl.DataFrame(
+        {"item_id": pl.Series(big, dtype=pl.UInt64), "vec": [[1.0], [2.0], [3.0]]}
+    ).write_parquet(tmp_path / "u.parquet")
+    assert load_embeddings(tmp_path / "u.parquet").ids.tolist() == ids
+
+
+def test_float_ids_beyond_exact_integers_and_non_utf8_bytes_refused(tmp_path):
+    m = save(tmp_path, "a.npy", np.ones((2, 2), dtype=np.float32))
+    np.save(tmp_path / "f.npy", np.array([1e20, 2e20]))
+    with pytest.raises(InputError, match="above 2\\^53"):
+        load_embeddings(m, tmp_path / "f.npy")
+    np.save(tmp_path / "b.npy", np.array([b"\xff\xfe", b"ok"]))
+    with pytest.raises(InputError, match="not UTF-8 text"):
+        load_embeddings(m, tmp_path / "b.npy")
+
+
+def test_parquet_empty_and_bad_id_columns(tmp_path):
+    pl.DataFrame(
+        {"item_id": pl.Series([], dtype=pl.Int64), "vec": pl.Series([], dtype=pl.List(pl.Float32))}
+    ).write_parquet(tmp_path / "e.parquet")
+    with pytest.raises(InputError, match=r"the table is empty \(0 rows\)"):
+        load_embeddings(tmp_path / "e.parquet")
+    vec = [[1.0, 2.0], [3.0, 4.0]]
+    cases = {
+        "struct": ([{"a": 1}, {"a": 2}], r"ids have type Struct"),
+        "binary": ([b"\xff", b"a"], "not UTF-8 text"),
+        "bool": ([True, False], "booleans"),
+    }
+    for name, (ids, message) in cases.items():
+        pl.DataFrame({"item_id": ids, "vec": vec}).write_parquet(tmp_path / f"{name}.parquet")
+        with pytest.raises(InputError, match=message):
+            load_embeddings(tmp_path / f"{name}.parquet")
+    pl.DataFrame({"item_id": ["a", "b"], "vec": [["x", "y"], ["z", "w"]]}).write_parquet(
+        tmp_path / "s.parquet"
+    )
+    with pytest.raises(InputError, match="holds String values, not numbers"):
+        load_embeddings(tmp_path / "s.parquet")
+
+
+def test_parquet_categorical_binary_and_decimal_ids(tmp_path):
+    import decimal
+
+    vec = [[1.0, 2.0], [3.0, 4.0]]
+    for ids in (
+        pl.Series(["7", "8"], dtype=pl.Categorical),
+        pl.Series([b"7", b"8"]),
+        pl.Series([decimal.Decimal(7), decimal.Decimal(8)]),
+    ):
+        pl.DataFrame({"item_id": ids, "vec": vec}).write_parquet(tmp_path / "c.parquet")
+        assert load_embeddings(tmp_path / "c.parquet").ids.tolist() == ["7", "8"]

@@ -63,3 +63,110 @@ def test_split_files(tmp_path):
     log, n_train = load_split_files(tmp_path / "a.csv", tmp_path / "b.csv")
     assert n_train == 2 and log.n_rows == 3
     assert log.user_ids[log.users].tolist() == ["1", "2", "3"]
+
+
+def test_fully_quoted_csv(tmp_path):
+    p = tmp_path / "q.csv"
+    p.write_text(
+        '"user_id","item_id","timestamp"\n"1","10","100"\n"2","a, b","50"\n"1","x""y","70"\n'
+    )
+    log = load_interactions(p)
+    assert log.user_ids.tolist() == ["1", "2"]
+    assert log.items.tolist() == ["10", "a, b", 'x"y']
+    np.testing.assert_array_equal(log.timestamps, [100, 50, 70])
+
+
+def test_uint64_ids_above_2_63_are_exact(tmp_path):
+    big = [2**63 + 1, 2**64 - 1]
+    pl.DataFrame(
+        {"user_id": pl.Series(big, dtype=pl.UInt64), "item_id": [1, 2], "timestamp": [1, 2]}
+    ).write_parquet(tmp_path / "l.parquet")
+    log = load_interactions(tmp_path / "l.parquet")
+    assert log.user_ids.tolist() == ["18446744073709551615", "9223372036854775809"]
+    (tmp_path / "l.csv").write_text(
+        "user_id,item_id,timestamp\n1,18446744073709551615,1\n2,9223372036854775809,2\n"
+    )
+    log = load_interactions(tmp_path / "l.csv")  # polars reads these as Int128
+    assert log.items.tolist() == ["18446744073709551615", "9223372036854775809"]
+
+
+def test_errors_never_echo_the_file(tmp_path):
+    secret = "sk_live_0123456789abcdefSECRET"
+    (tmp_path / "headerless.csv").write_text(f"{secret},42,1000\n1,2,3\n")
+    with pytest.raises(InputError, match="does not look like a header row") as info:
+        load_interactions(tmp_path / "headerless.csv")
+    assert secret not in str(info.value)
+    (tmp_path / "ragged.csv").write_text(f'user_id,item_id,timestamp\n1,2,3\n"{secret},2,3\n')
+    with pytest.raises(InputError, match="cannot be read") as info:
+        load_interactions(tmp_path / "ragged.csv")
+    assert secret not in str(info.value) and "\n" not in str(info.value)
+    (tmp_path / "bin.csv").write_bytes(b"user_id,item_id,timestamp\n1,2,3\n\xff\xfe,2,3\n")
+    with pytest.raises(InputError, match="not UTF-8 text"):
+        load_interactions(tmp_path / "bin.csv")
+    long_value = "x" * 40 + secret
+    (tmp_path / "ts.csv").write_text(f"user_id,item_id,timestamp\n1,2,3\n1,3,{long_value}\n")
+    with pytest.raises(InputError, match="unparsable timestamps") as info:
+        load_interactions(tmp_path / "ts.csv")
+    assert secret not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "message"),
+    [
+        ("item_id", [[1], [2]], "ids have type List"),
+        ("user_id", [{"a": 1}, {"a": 2}], "ids have type Struct"),
+        ("item_id", [b"\xff", b"a"], "not UTF-8 text"),
+        ("timestamp", [[1], [2]], "has type List"),
+        ("timestamp", [{"a": 1}, {"a": 2}], "has type Struct"),
+    ],
+)
+def test_unusable_column_types_are_one_line(tmp_path, column, values, message):
+    frame = {"user_id": [1, 2], "item_id": [1, 2], "timestamp": [1, 2]}
+    frame[column] = values
+    pl.DataFrame(frame).write_parquet(tmp_path / "l.parquet")
+    with pytest.raises(InputError, match=message):
+        load_interactions(tmp_path / "l.parquet")
+
+
+def test_same_column_twice_is_refused(tmp_path):
+    (tmp_path / "l.csv").write_text("user_id,item_id,timestamp\n1,2,3\n")
+    with pytest.raises(InputError, match="must differ"):
+        load_interactions(tmp_path / "l.csv", item_col="user_id")
+
+
+def test_all_equal_timestamps_named_by_the_temporal_split(tmp_path):
+    from complement.core.splits import make_split
+    from complement.errors import UsageError
+
+    (tmp_path / "l.csv").write_text("user_id,item_id,timestamp\n1,1,5\n2,2,5\n3,3,5\n")
+    log = load_interactions(tmp_path / "l.csv")
+    with pytest.raises(UsageError) as info:
+        make_split("temporal", log.users, log.timestamps)
+    msg = str(info.value)
+    assert "all timestamps are equal" in msg and "at least two distinct times" in msg
+    assert "--cutoff" not in msg
+    tied = np.array([1.0] * 8 + [2.0, 3.0])  # the earliest time holds 80% of the log
+    with pytest.raises(UsageError, match="8 of the 10 interactions share the earliest time"):
+        make_split("temporal", np.zeros(10, dtype=np.int64), tied, test_frac=0.5)
+
+
+def test_items_tables(tmp_path):
+    from complement.io import load_items
+
+    pl.DataFrame({"item_id": [1, 2], "title": [["a"], ["b"]]}).write_parquet(tmp_path / "l.parquet")
+    with pytest.raises(InputError, match="title column 'title' has type List"):
+        load_items(tmp_path / "l.parquet")
+    pl.DataFrame({"item_id": [1, 2], "title": [b"\xff", b"a"]}).write_parquet(
+        tmp_path / "b.parquet"
+    )
+    with pytest.raises(InputError, match="not UTF-8"):
+        load_items(tmp_path / "b.parquet")
+    pl.DataFrame({"item_id": [1, 2], "title": [b"Heat", None]}).write_parquet(
+        tmp_path / "ok.parquet"
+    )
+    assert load_items(tmp_path / "ok.parquet").titles.tolist() == ["Heat", ""]
+    (tmp_path / "e.csv").write_text("item_id,title\n")
+    with pytest.raises(InputError, match=r"the table is empty \(0 rows\)"):
+        load_items(tmp_path / "e.csv")
+    (tmp_path / "u.csv").write_text("item_id,title\n18446744073709551615,big\n")
+    assert load_items(tmp_path / "u.csv").ids.tolist() == ["18446744073709551615"]
