@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from complement.io.sources import InMemory
+from complement.io.tensors import read_safetensors_header
 
 __all__ = ["file_fingerprint", "file_shape", "input_files"]
 
@@ -45,9 +46,10 @@ def _npy_header_shape(handle: Any) -> list[int]:
 def file_shape(path: str | Path | InMemory) -> Any:
     """Shape of an input read from its header or metadata (never the full data).
 
-    .npy: the array shape; .npz: {array name: shape}; .parquet: [rows, columns];
-    text files (.csv/.tsv/.txt/ids): [lines, None]; in-memory inputs: their shape; anything
-    else: None.
+    .npy: the array shape; .npz and .safetensors: {array name: shape}; .parquet: [rows,
+    columns] from its footer (read through pyarrow: polars can abort the process on a damaged
+    file); .pt/.pth: None (reading one means loading it); text files (.csv/.tsv/.txt/ids):
+    [lines, None]; in-memory inputs: their shape; anything else: None.
     """
     if isinstance(path, InMemory):
         return path.shape()
@@ -66,11 +68,19 @@ def file_shape(path: str | Path | InMemory) -> Any:
                             shapes[name[:-4]] = _npy_header_shape(handle)
             return shapes
         if suffix == ".parquet":
-            import polars as pl
+            import pyarrow.parquet as pq
 
-            schema = pl.read_parquet_schema(p)
-            rows = pl.scan_parquet(p).select(pl.len()).collect().item()
-            return [int(rows), len(schema)]
+            parquet = pq.ParquetFile(p)
+            try:
+                meta = parquet.metadata
+                return [int(meta.num_rows), len(parquet.schema_arrow.names)]
+            finally:
+                parquet.close()
+        if suffix == ".safetensors":
+            tensors = read_safetensors_header(p, str(p))
+            return {name: list(info.shape) for name, info in sorted(tensors.items())}
+        if suffix in (".pt", ".pth"):
+            return None
         lines = 0
         with p.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):

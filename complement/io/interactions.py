@@ -17,13 +17,9 @@ import numpy.typing as npt
 import polars as pl
 
 from complement.errors import InputError
-from complement.io.embeddings import (
-    _require_file,
-    ids_from_series,
-    parquet_columns,
-    polars_reason,
-    read_parquet,
-)
+from complement.io.files import require_file as _require_file
+from complement.io.ids import ids_from_series
+from complement.io.parquet import parquet_columns, polars_reason, read_parquet
 
 __all__ = ["Interactions", "load_interactions", "load_split_files"]
 

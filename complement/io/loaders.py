@@ -15,9 +15,9 @@ import numpy.typing as npt
 import polars as pl
 
 from complement.errors import InputError
-from complement.io import embeddings as _emb
 from complement.io import interactions as _log
-from complement.io.embeddings import Embeddings, canonical_ids, load_embeddings, load_ids
+from complement.io.embeddings import Embeddings, check_matrix, load_embeddings
+from complement.io.ids import canonical_ids, load_ids
 from complement.io.interactions import Interactions, load_interactions
 from complement.io.sources import InMemory
 
@@ -32,14 +32,24 @@ def ids_from(value: str | Path | InMemory, what: str) -> npt.NDArray[np.str_]:
 
 
 def embeddings_from(
-    value: str | Path | InMemory, ids: str | Path | InMemory | None, *, role: str
+    value: str | Path | InMemory,
+    ids: str | Path | InMemory | None,
+    *,
+    role: str,
+    key: str | None = None,
+    vector_cols: str | None = None,
 ) -> Embeddings:
-    """One view from a file (``.npy``/``.npz``/``.parquet``) or an in-memory 2-D array."""
+    """One view from a file (see :func:`load_embeddings`) or an in-memory 2-D array.
+
+    ``key`` (the vectors' tensor in a ``.safetensors``/``.pt``/``.npz`` file) and
+    ``vector_cols`` (a glob over a table's per-dimension columns) apply to files only.
+    """
     if not isinstance(value, InMemory):
+        given = None if isinstance(ids, InMemory) else ids
+        loaded = load_embeddings(value, given, role=role, key=key, vector_cols=vector_cols)
         if isinstance(ids, InMemory):
-            loaded = load_embeddings(value, None, role=role)
             return _with_ids(loaded, ids_from(ids, f"{role} ids"), ids.label(), role)
-        return load_embeddings(value, ids, role=role)
+        return loaded
     what = f"{role} embeddings"
     raw = value.value
     if isinstance(raw, pl.DataFrame):
@@ -49,7 +59,7 @@ def embeddings_from(
     arr = np.asarray(raw)
     if arr.dtype.hasobject:
         raise InputError(f"{what} {value.label()}: holds Python objects; give a numeric array")
-    matrix = _emb._check_matrix(arr, what, Path(value.label()))
+    matrix = check_matrix(arr, what, Path(value.label()))
     loaded = Embeddings(
         path=value.label(),
         role=role,

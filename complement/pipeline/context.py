@@ -111,7 +111,12 @@ class Context:
             return None
         log, _ = self.require_log()
         role = "semantic users" if view == "sem" else "collaborative users"
-        emb = embeddings_from(value, self.settings.get(f"{view}_users_ids"), role=role)
+        emb = embeddings_from(
+            value,
+            self.settings.get(f"{view}_users_ids"),
+            role=role,
+            vector_cols=self.settings.get("vector_cols"),
+        )
         items = self.views.sem if view == "sem" else self.views.cf
         return align_user_vectors(
             emb,
@@ -208,8 +213,21 @@ def _missing_views(settings: Settings) -> None:
 def load_views(settings: Settings) -> Views:
     """The two item views, joined on their ids."""
     _missing_views(settings)
-    sem = embeddings_from(settings["semantic"], settings.get("sem_ids"), role="semantic")
-    cf = embeddings_from(settings["collaborative"], settings.get("cf_ids"), role="collaborative")
+    vector_cols = settings.get("vector_cols")
+    sem = embeddings_from(
+        settings["semantic"],
+        settings.get("sem_ids"),
+        role="semantic",
+        key=settings.get("sem_key"),
+        vector_cols=vector_cols,
+    )
+    cf = embeddings_from(
+        settings["collaborative"],
+        settings.get("cf_ids"),
+        role="collaborative",
+        key=settings.get("cf_key"),
+        vector_cols=vector_cols,
+    )
     return join_views(
         sem,
         cf,

@@ -79,8 +79,11 @@ def test_bad_npz_and_parquet(tmp_path):
     with pytest.raises(InputError, match="not a readable parquet"):
         load_embeddings(tmp_path / "c.parquet")
     (tmp_path / "d.csv").write_text("a,b\n")
-    with pytest.raises(InputError, match="unsupported file type"):
+    with pytest.raises(InputError, match=r"table is empty \(0 rows\)"):
         load_embeddings(tmp_path / "d.csv")
+    (tmp_path / "d.xlsx").write_text("a,b\n")
+    with pytest.raises(InputError, match=r"unsupported file type '\.xlsx'.*\.npy, \.npz or"):
+        load_embeddings(tmp_path / "d.xlsx")
 
 
 def test_duplicate_and_miscounted_ids(tmp_path):
@@ -144,9 +147,9 @@ def test_nan_inf_zero_rows_and_drop_invalid(tmp_path):
 
 
 def test_large_npy_is_memory_mapped(tmp_path, monkeypatch):
-    import complement.io.embeddings as emb
+    import complement.io.npy as npy
 
-    monkeypatch.setattr(emb, "MMAP_BYTES", 100)
+    monkeypatch.setattr(npy, "MMAP_BYTES", 100)
     e = load_embeddings(save(tmp_path, "a.npy", np.ones((50, 4), dtype=np.float32)))
     assert isinstance(e.matrix, np.memmap)
 
@@ -220,9 +223,9 @@ def zip_member(path, data, compression=None):
 
 
 def test_npz_zip_bomb_refused_before_inflating(tmp_path, monkeypatch):
-    import complement.io.embeddings as emb
+    import complement.io.npz as npz
 
-    monkeypatch.setattr(emb, "NPZ_RATIO_FLOOR", 1 << 20)
+    monkeypatch.setattr(npz, "NPZ_RATIO_FLOOR", 1 << 20)
     zeros = np.zeros((1024, 1024), dtype=np.float32)  # 4 MiB that deflate to ~4 kB
     np.savez_compressed(tmp_path / "bomb.npz", embeddings=zeros)
     with pytest.raises(InputError, match="likely zip bomb"):
