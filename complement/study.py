@@ -25,6 +25,7 @@ from complement.io.sources import InMemory
 from complement.pipeline import Context, Section, load_context, provenance
 from complement.pipeline.align import run_align
 from complement.pipeline.context import log_given
+from complement.pipeline.engine import backend_for
 from complement.pipeline.explain import run_explain
 from complement.pipeline.hits import run_hits
 from complement.pipeline.oracle import run_oracle
@@ -32,7 +33,7 @@ from complement.pipeline.overlap import run_overlap
 from complement.pipeline.probe import capacities_of, run_probe
 from complement.pipeline.report import build_report
 from complement.pipeline.structure import run_structure
-from complement.retrieval import Backend, get_backend
+from complement.retrieval import Backend
 
 __all__ = ["Report", "Study"]
 
@@ -129,7 +130,9 @@ class Study:
     cf: Any = None
     config: str | os.PathLike[str] | None = None
     options: dict[str, Any] = field(default_factory=dict)
-    _backends: dict[str, Backend] = field(default_factory=dict, repr=False)
+    _backends: dict[tuple[str, str, str | None], Backend] = field(
+        default_factory=dict, repr=False
+    )
     _base: Context | None = field(default=None, repr=False)
 
     def __init__(
@@ -168,17 +171,22 @@ class Study:
         config = None if self.config is None else Path(self.config)
         return resolve(command, flags, config=config)
 
-    def backend(self, device: str = "auto") -> Backend:
-        """The retrieval backend of ``device``, resolved once per study."""
-        if device not in self._backends:
-            self._backends[device] = get_backend(device)
-        return self._backends[device]
+    def backend(self, settings: Settings) -> Backend:
+        """The retrieval backend of the settings' device and engine, resolved once per study."""
+        key = (
+            settings.get("device", "auto"),
+            settings.get("engine") or "local",
+            settings.get("ray_address"),
+        )
+        if key not in self._backends:
+            self._backends[key] = backend_for(settings)
+        return self._backends[key]
 
     def _context(self, settings: Settings, *, need_split: bool = False) -> Context:
-        backend = self.backend(settings.get("device", "auto"))
+        backend = self.backend(settings)
         if self._base is None:
             report = self.settings("report")
-            backend_of_base = self.backend(report["device"])
+            backend_of_base = self.backend(report)
             self._base = load_context(report, backend_of_base, need_split=log_given(report))
         base = _signature(self._base.settings, True)
         if any(base.get(n) != v for n, v in _signature(settings, need_split).items()):
@@ -189,7 +197,7 @@ class Study:
 
     def _finish(self, section: Section, settings: Settings) -> Section:
         """The section with its provenance, as the command line would write it."""
-        backend = self.backend(settings["device"]) if "device" in settings.values else None
+        backend = self.backend(settings) if "device" in settings.values else None
         return replace(section, provenance=provenance(settings, backend))
 
     # --- the diagnostics ------------------------------------------------------------------

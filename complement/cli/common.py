@@ -23,9 +23,10 @@ from complement.errors import ComplementError
 from complement.io.writer import STDOUT, OutputSet
 from complement.options import OUTPUT_FOLDERS
 from complement.pipeline import Context, load_context
+from complement.pipeline.engine import backend_for
 from complement.report.outputs import render_outputs
 from complement.report.rich import render_document
-from complement.retrieval import Backend, get_backend
+from complement.retrieval import Backend
 
 __all__ = [
     "backend_for",
@@ -127,11 +128,6 @@ def progress_bar(description: str, quiet: bool) -> Iterator[Callable[[int, int],
         yield bar
     finally:
         bar.close()
-
-
-def backend_for(settings: Settings) -> Backend:
-    """The retrieval backend of ``--device``, resolved once per run."""
-    return get_backend(settings["device"])
 
 
 def load(

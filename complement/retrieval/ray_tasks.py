@@ -1,0 +1,155 @@
+"""What runs inside a Ray task of the Ray engine (:mod:`complement.retrieval.ray`).
+
+One task is one shard: contiguous query rows with their slice of the ``exclude`` CSR and of
+``query_scale``; it calls the local backend's ``topk`` (with the BLAS at the task's share of
+CPUs) and returns the lists with its wall and CPU seconds. The base arrives from the object
+store, or, for a read-only memory-mapped ``.npy``, as a path every task maps itself
+(:class:`Mapped`). Tasks are retried by Ray (:data:`MAX_RETRIES`: a lost worker or node, or
+an OSError); :data:`FAIL_ONCE_ENV` injects one failure for the tests.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from complement.retrieval import Backend
+from complement.retrieval.ray_cluster import require_ray
+
+__all__ = ["FAIL_ONCE_ENV", "MAX_RETRIES", "Mapped", "csr_rows", "mapped", "remote_shard"]
+
+#: Ray retries of one shard (lost worker or node, I/O errors) before the call fails.
+MAX_RETRIES = 3
+#: Test hook: when this environment variable names a file that does not exist yet, the first
+#: task to run creates it and fails (``crash:PATH``, the default, ends its worker process as a
+#: lost worker would; ``raise:PATH`` raises OSError); the retry then finds the file and runs.
+FAIL_ONCE_ENV = "COMPLEMENT_RAY_FAIL_ONCE"
+
+ExcludeCSR = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
+
+_remote: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class Mapped:
+    """A read-only memory-mapped array, by path: every worker maps the same file."""
+
+    path: str
+    dtype: str
+    shape: tuple[int, ...]
+    offset: int
+
+    def open(self) -> np.memmap[Any, Any]:
+        return np.memmap(
+            self.path, dtype=np.dtype(self.dtype), mode="r", offset=self.offset, shape=self.shape
+        )
+
+
+def mapped(array: Any) -> Mapped | None:
+    """The file behind a read-only C-ordered memory map (None for anything else)."""
+    if not isinstance(array, np.memmap) or getattr(array, "mode", None) != "r":
+        return None
+    owner = getattr(array, "_mmap", None)
+    path = getattr(array, "filename", None)
+    if not isinstance(owner, mmap.mmap) or path is None or not array.flags.c_contiguous:
+        return None
+    if array.size == 0:
+        return None
+    # numpy maps the file from the allocation-granularity boundary below its offset
+    start = int(array.offset) - int(array.offset) % mmap.ALLOCATIONGRANULARITY
+    origin = np.frombuffer(owner, dtype=np.uint8).ctypes.data
+    at = start + (array.ctypes.data - origin)
+    return Mapped(os.path.abspath(path), array.dtype.str, tuple(array.shape), at)
+
+
+def fail_once(spec: str | None) -> None:
+    """The test hook of :data:`FAIL_ONCE_ENV` (see there)."""
+    if not spec:
+        return
+    mode, _, path = spec.partition(":") if ":" in spec else ("crash", "", spec)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        return
+    os.close(fd)
+    if mode == "raise":
+        raise OSError(f"{FAIL_ONCE_ENV}: injected failure")
+    os._exit(1)  # the worker dies, as on a lost node
+
+
+def run_shard(
+    backend: Backend,
+    base: Any,
+    queries: Any,
+    rows: tuple[int, int],
+    k: int,
+    base_scale: npt.NDArray[np.float32] | None,
+    query_scale: npt.NDArray[np.float32] | None,
+    exclude: ExcludeCSR | None,
+    cpus: int,
+    fail: str | None,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32], tuple[float, float], str]:
+    """One shard, inside a Ray task: the local backend's ``topk`` of query rows ``rows``.
+
+    Returns the lists, (wall, CPU) seconds of the task and which worker process ran it.
+
+    ``base`` is the array (resolved from the object store) or a :class:`Mapped`; ``queries``
+    the shard's rows, a :class:`Mapped` (rows ``rows`` of it) or ``"base"`` (rows of the base).
+    """
+    t0, c0 = time.perf_counter(), time.process_time()
+    fail_once(fail)
+    matrix = base.open() if isinstance(base, Mapped) else base
+    a, b = rows
+    if isinstance(queries, str):
+        q = matrix[a:b]
+    elif isinstance(queries, Mapped):
+        q = queries.open()[a:b]
+    else:
+        q = queries
+    if backend.device == "cuda":
+        idx, val = backend.topk(
+            q, matrix, k, base_scale=base_scale, query_scale=query_scale, exclude=exclude
+        )
+    else:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(max(1, cpus), user_api="blas"):  # the task's share of the node
+            idx, val = backend.topk(
+                q, matrix, k, base_scale=base_scale, query_scale=query_scale, exclude=exclude
+            )
+    import ray
+
+    ctx = ray.get_runtime_context()
+    worker = f"{ctx.get_node_id()[:12]}:{os.getpid()}"
+    return idx, val, (time.perf_counter() - t0, time.process_time() - c0), worker
+
+
+def remote_shard(cpus: int, gpus: int) -> Any:
+    """The Ray remote function of :func:`run_shard` with these resources (made once)."""
+    ray = require_ray()
+    key = f"{cpus}:{gpus}"
+    if key not in _remote:
+        _remote[key] = ray.remote(
+            num_cpus=cpus,
+            num_gpus=gpus,
+            num_returns=1,
+            max_retries=MAX_RETRIES,
+            retry_exceptions=[OSError],
+        )(run_shard)
+    return _remote[key]
+
+
+def csr_rows(exclude: ExcludeCSR | None, a: int, b: int) -> ExcludeCSR | None:
+    """Rows ``a:b`` of a CSR pair (indptr rebased to 0)."""
+    if exclude is None:
+        return None
+    indptr, indices = exclude
+    lo, hi = int(indptr[a]), int(indptr[b])
+    ptr = np.asarray(indptr[a : b + 1], dtype=np.int64) - lo
+    return ptr, np.ascontiguousarray(indices[lo:hi], dtype=np.int64)

@@ -1,0 +1,240 @@
+"""The Ray engine (``complement[ray]``): the same lists and JSON as the local engine.
+
+One local Ray instance with 2 CPUs serves the whole module (started once, shut down at the
+end); :class:`RayBackend` joins it. Skipped where Ray is not installed, except the checks that
+complement works, and says what to install, without it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from complement.errors import DeviceError, UsageError
+from complement.retrieval import get_backend, item_knn, user_topk
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURE_CONFIG = "fixtures/movielens-100k/complement.toml"
+HAVE_RAY = importlib.util.find_spec("ray") is not None
+needs_ray = pytest.mark.skipif(not HAVE_RAY, reason="Ray is not installed (complement[ray])")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    import ray
+
+    started = not ray.is_initialized()
+    if started:
+        ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING")
+    yield ray
+    if started:
+        ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(7)
+    base = rng.standard_normal((1500, 24)).astype(np.float32)
+    base[10] = base[11]  # an exact tie: the lower index must win on every shard
+    queries = rng.standard_normal((301, 24)).astype(np.float32)
+    lengths = rng.integers(0, 40, queries.shape[0])
+    lengths[5] = 1495  # a query left with fewer items than k: -1 slots
+    indptr = np.zeros(queries.shape[0] + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    indices = np.concatenate(
+        [np.sort(rng.choice(base.shape[0], n, replace=False)) for n in lengths]
+    ).astype(np.int64)
+    qscale = rng.uniform(0.5, 2.0, queries.shape[0]).astype(np.float32)
+    bscale = rng.uniform(0.5, 2.0, base.shape[0]).astype(np.float32)
+    return base, queries, (indptr, indices), qscale, bscale
+
+
+@needs_ray
+@pytest.mark.parametrize("shards", [1, 2, 4])
+def test_topk_equals_the_local_engine(cluster, data, shards):
+    from complement.retrieval.ray import RayBackend
+
+    base, queries, exclude, qscale, bscale = data
+    local = get_backend("cpu")
+    engine = RayBackend(local.device, local.name, shards=shards)
+    kwargs = {"exclude": exclude, "query_scale": qscale, "base_scale": bscale}
+    want = local.topk(queries, base, 10, **kwargs)
+    seen: list[tuple[int, int]] = []
+    got = engine.topk(queries, base, 10, progress=lambda d, t: seen.append((d, t)), **kwargs)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+    assert (got[0][5] == -1).sum() == 10 - 5  # 1500 - 1495 items left for query 5
+    assert seen[-1] == (queries.shape[0], queries.shape[0]) and len(seen) == shards
+    info = engine.to_dict()
+    assert info["engine"] == "ray" and info["backend"] == local.name
+    call = info["ray"]["calls"][-1]
+    assert call["shards"] == shards and len(call["shard_seconds"]) == shards
+    assert call["workers"] >= 1 and info["ray"]["cpus"] == 2
+    json.dumps(info)  # provenance is JSON
+
+
+@needs_ray
+def test_item_knn_and_user_topk_through_ray(cluster, data, tmp_path):
+    from complement.retrieval.ray import ray_backend
+
+    base, queries, exclude, _, bscale = data
+    local = get_backend("cpu")
+    engine = ray_backend("cpu", shards=2)
+    assert engine.to_dict()["ray"]["address"] == "existing connection"
+    np.testing.assert_array_equal(item_knn(base, 7, engine), item_knn(base, 7, local))
+    sample = np.arange(3, base.shape[0], 11, dtype=np.int64)
+    np.testing.assert_array_equal(
+        item_knn(base, 7, engine, query_index=sample), item_knn(base, 7, local, query_index=sample)
+    )
+    for a, b in zip(
+        user_topk(queries, base, 20, engine, history=exclude, item_scale=bscale),
+        user_topk(queries, base, 20, local, history=exclude, item_scale=bscale),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(a, b)
+    # a memory-mapped .npy: every task maps the same path instead of the object store
+    np.save(tmp_path / "base.npy", base)
+    mapped = np.load(tmp_path / "base.npy", mmap_mode="r")
+    np.testing.assert_array_equal(item_knn(mapped, 7, engine), item_knn(base, 7, local))
+    assert engine.to_dict()["ray"]["calls"][-1]["base_from"] == "path"
+
+
+@needs_ray
+@pytest.mark.parametrize("mode", ["crash", "raise"])
+def test_one_failed_task_is_retried_with_the_same_result(
+    cluster, data, tmp_path, monkeypatch, mode
+):
+    from complement.retrieval.ray import FAIL_ONCE_ENV, ray_backend
+
+    base, queries, exclude, _, _ = data
+    marker = tmp_path / "failed-once"
+    monkeypatch.setenv(FAIL_ONCE_ENV, f"{mode}:{marker}")
+    want = get_backend("cpu").topk(queries, base, 10, exclude=exclude)
+    got = ray_backend("cpu", shards=2).topk(queries, base, 10, exclude=exclude)
+    assert marker.exists()  # one task did fail (a dead worker, or an OSError)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+
+
+def _without_engine(doc: dict) -> str:
+    """The document as JSON bytes without timings and the engine's provenance fields."""
+    doc = json.loads(json.dumps(doc))
+    doc.pop("timings", None)
+    prov = doc.get("provenance", {})
+    prov.get("retrieval", {}).pop("engine", None)
+    prov.get("retrieval", {}).pop("ray", None)
+    for part in ("values", "sources"):
+        for key in ("engine", "ray_address"):
+            prov.get("config", {}).get(part, {}).pop(key, None)
+    return json.dumps(doc, sort_keys=True)
+
+
+@needs_ray
+@pytest.mark.parametrize("command", ["overlap", "hits"])
+def test_pipeline_json_is_the_local_one(cluster, command, monkeypatch):
+    from complement.config import resolve
+    from complement.pipeline import load_context, with_provenance
+    from complement.pipeline.hits import run_hits
+    from complement.pipeline.overlap import run_overlap
+    from complement.retrieval.ray import ray_backend
+
+    monkeypatch.chdir(ROOT)
+    settings = resolve(command, {"device": "cpu", "n_boot": 50}, config=FIXTURE_CONFIG)
+    run = run_overlap if command == "overlap" else run_hits
+    docs, backends = [], (get_backend("cpu"), ray_backend("cpu", shards=2))
+    for backend in backends:
+        section = run(load_context(settings, backend, need_split=command == "hits"))
+        docs.append((section.doc, with_provenance(section, settings, backend)))
+    (local_doc, local_full), (ray_doc, ray_full) = docs
+    assert json.dumps(local_doc) == json.dumps(ray_doc)  # byte-identical without provenance
+    assert _without_engine(local_full) == _without_engine(ray_full)
+    engine = ray_full["provenance"]["retrieval"]
+    assert engine["engine"] == "ray" and engine["ray"]["calls"]
+    assert all(len(c["shard_seconds"]) == 2 for c in engine["ray"]["calls"])
+
+
+@needs_ray
+def test_cli_engine_ray_writes_the_local_json(cluster, invoke):
+    config = str(ROOT / FIXTURE_CONFIG)
+    args = ("overlap", "--config", config, "--device", "cpu", "--k", "5,10", "--quiet")
+    result, local = invoke(*args)
+    assert result.exit_code == 0, result.output
+    result, remote = invoke(*args, "--engine", "ray")
+    assert result.exit_code == 0, result.output
+    assert remote["provenance"]["retrieval"]["engine"] == "ray"
+    assert _without_engine(local) == _without_engine(remote)
+
+
+def test_cli_engine_ray_without_ray_exits_2_with_the_install_command(invoke, monkeypatch):
+    import complement.retrieval.ray_cluster as cluster_mod
+
+    monkeypatch.setattr(cluster_mod, "ray_available", lambda: False)
+    config = str(ROOT / FIXTURE_CONFIG)
+    result, _ = invoke("overlap", "--config", config, "--engine", "ray", json_out=False)
+    assert result.exit_code == 2
+    assert "pip install 'complement[ray]'" in result.output
+
+
+def test_importing_complement_never_imports_ray():
+    code = (
+        "import sys, complement, complement.cli.app, complement.retrieval, complement.pipeline\n"
+        "import complement.retrieval.ray, complement.retrieval.ray_tasks\n"
+        "assert 'ray' not in sys.modules, sorted(m for m in sys.modules if m.startswith('ray'))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_engine_ray_without_ray_is_a_usage_error(monkeypatch):
+    import complement.retrieval.ray as engine
+    import complement.retrieval.ray_cluster as cluster_mod
+    from complement.cli.common import backend_for
+    from complement.config import Settings
+
+    monkeypatch.setattr(cluster_mod, "ray_available", lambda: False)
+    with pytest.raises(UsageError, match=r"pip install 'complement\[ray\]'") as err:
+        engine.ray_backend("cpu")
+    assert err.value.exit_code == 2
+    settings = Settings(command="overlap", values={"device": "cpu", "engine": "ray"}, sources={})
+    with pytest.raises(UsageError, match=r"pip install 'complement\[ray\]'"):
+        backend_for(settings)
+
+
+def test_shards_must_be_positive():
+    from complement.retrieval.ray import RayBackend
+
+    with pytest.raises(UsageError, match="shards"):
+        RayBackend("cpu", "cpu-blas", shards=0)
+
+
+def test_shard_plan_asks_one_gpu_per_task_on_cuda_and_splits_the_cpus():
+    from complement.retrieval.ray import RayBackend
+
+    def planned(device: str, shards: int | None, q: int, gpus: int = 4) -> tuple[int, int, int]:
+        backend = RayBackend(device, "x", shards=shards)
+        backend.record.address = "explicit"  # as if joined: no cluster needed
+        cluster = {"nodes": 2, "cpus": 16, "gpus": gpus, "node_cpus": 8}
+        backend.record.cluster.update(cluster)
+        return backend._plan(q)
+
+    assert planned("cuda", None, 1000) == (4, 1, 1)  # one shard per GPU, one GPU per task
+    assert planned("cpu", None, 1000) == (16, 1, 0)  # one shard per CPU
+    assert planned("cpu", 4, 1000) == (4, 4, 0)  # the CPUs shared out
+    assert planned("cpu", None, 3) == (3, 5, 0)  # never more shards than queries
+    assert planned("cpu", 1, 1000) == (1, 8, 0)  # at most one node's CPUs per task
+    with pytest.raises(DeviceError, match="no GPUs"):
+        planned("cuda", None, 1000, gpus=0)
+
+
+def test_an_address_where_nothing_listens_is_a_device_error_at_once():
+    from complement.retrieval.ray import check_address
+
+    with pytest.raises(DeviceError, match="no Ray cluster answers at 127.0.0.1:1"):
+        check_address("127.0.0.1:1", timeout=2)
+    check_address("auto")  # left to Ray
