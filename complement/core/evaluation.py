@@ -1,8 +1,11 @@
-"""Shared evaluation machinery: a split in item-index space, per-view rankings, ranking metrics.
+"""Shared evaluation data: one phase of a split in item-index space, its users and targets.
 
 Every user-level diagnostic (``hits``, ``oracle``, the probe's recommendation check, the
-alignment strategies, the report) evaluates through this module, so they all mean the same
-thing by "history", "T_u", "evaluated user" and "Recall@K".
+alignment strategies, the report) evaluates through this module and its companions, so they all
+mean the same thing by "history", "T_u", "evaluated user" and "Recall@K": this module prepares
+what is ranked and scored against (history, targets, evaluated users, popularity);
+:mod:`complement.core.ranking` scores and ranks, :mod:`complement.core.metrics` turns ranked
+lists into per-user metrics, :mod:`complement.core.stats` gives the bootstrap intervals.
 
 Definitions (fixed; also in docs/definitions.md and the JSON under ``definitions``):
 
@@ -32,39 +35,26 @@ Definitions (fixed; also in docs/definitions.md and the JSON under ``definitions
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
 from complement.core.splits import TEST, TRAIN, VALID, Split
 from complement.errors import UsageError
-from complement.retrieval import Backend, inverse_norms, user_topk
 
 __all__ = [
     "DEFINITIONS",
     "PHASES",
     "EvalData",
-    "Estimate",
-    "ViewMetrics",
-    "bootstrap_estimates",
-    "bootstrap_tables",
     "check_ks",
     "check_n_boot",
-    "estimates_dict",
-    "evaluate_lists",
-    "hit_matrix",
     "prepare_eval",
-    "rank",
-    "ranking_metrics",
     "restrict_targets",
-    "row_isin",
+    "sorted_isin",
     "split_summary",
-    "unit_rows",
-    "user_queries",
 ]
 
 PHASES = ("test", "valid")
@@ -93,11 +83,7 @@ DEFINITIONS = {
     "recomputed on each resample; a dict's ci95 maps each of its mean-valued keys to [lo, hi]",
 }
 
-Progress = Callable[[int, int], None]
 CSR = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
-#: per-user values (estimate: their mean) or (numerator, denominator) (estimate: Σ num / Σ den)
-Column = npt.NDArray[Any] | tuple[npt.NDArray[Any], npt.NDArray[Any]]
-_CELLS = 4_000_000  # resample indices drawn per step, as in complement.core.stats
 
 
 @dataclass(frozen=True)
@@ -152,7 +138,7 @@ def _csr_rows(
     return indptr, (sel % n_items).astype(np.int64)
 
 
-def _sorted_isin(query: npt.NDArray[np.int64], sorted_keys: npt.NDArray[np.int64]) -> Any:
+def sorted_isin(query: npt.NDArray[np.int64], sorted_keys: npt.NDArray[np.int64]) -> Any:
     if sorted_keys.size == 0:
         return np.zeros(query.shape, dtype=bool)
     pos = np.minimum(np.searchsorted(sorted_keys, query), sorted_keys.size - 1)
@@ -188,7 +174,7 @@ def prepare_eval(
     hist_keys = np.unique(users[h] * n_items + item_index[h])
     t = tgt_rows & cand
     row_keys = users[t] * n_items + item_index[t]
-    in_hist = _sorted_isin(row_keys, hist_keys)
+    in_hist = sorted_isin(row_keys, hist_keys)
     tgt_keys = np.unique(row_keys[~in_hist])
     n_hist_u = np.bincount(hist_keys // n_items, minlength=n_log)
     n_tgt_u = np.bincount(tgt_keys // n_items, minlength=n_log)
@@ -305,227 +291,3 @@ def check_ks(ks: Sequence[int], n_items: int) -> tuple[int, ...]:
 def check_n_boot(n_boot: int) -> None:
     if n_boot < 1:
         raise UsageError(f"--n-boot {n_boot}: give at least 1 bootstrap resample (default 1000)")
-
-
-def unit_rows(matrix: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
-    """Rows scaled to unit L2 norm (float32; all-zero rows stay zero)."""
-    m = np.asarray(matrix, dtype=np.float32)
-    norms = np.sqrt(np.einsum("ij,ij->i", m, m, dtype=np.float64))
-    scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-    return np.asarray(m * scale[:, None].astype(np.float32), dtype=np.float32)
-
-
-def _cosine_scale(items: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
-    with np.errstate(divide="ignore"):
-        inv = inverse_norms(items)
-    if not np.isfinite(inv).all():
-        raise UsageError(
-            f"{int((~np.isfinite(inv)).sum())} item vectors are all zeros and have no cosine "
-            "score; leave them out with --drop-invalid (under --metric cosine)"
-        )
-    return inv
-
-
-def user_queries(
-    ev: EvalData,
-    items: npt.NDArray[Any],
-    *,
-    user_vectors: npt.NDArray[Any] | None = None,
-    cosine: bool = False,
-) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32] | None]:
-    """Query vectors of the evaluated users and the per-item scale to score them with.
-
-    Without ``user_vectors``: unit-length mean of the L2-normalised history items, scored by
-    cosine (item scale = 1/‖x_i‖). With ``user_vectors`` (one row per log user): those rows,
-    scored by inner product, or by cosine when ``cosine=True``. Zero queries score 0 everywhere.
-    """
-    if user_vectors is None:
-        inv = _cosine_scale(items)
-        counts = np.diff(ev.history_indptr)
-        data = inv[ev.history_indices] / np.repeat(counts, counts).astype(np.float32)
-        mean = sp.csr_matrix(
-            (data.astype(np.float32), ev.history_indices, ev.history_indptr),
-            shape=(ev.n_users, ev.n_items),
-        )
-        q = np.asarray(mean @ np.asarray(items, dtype=np.float32), dtype=np.float32)
-        return unit_rows(q), inv
-    q = np.asarray(np.asarray(user_vectors)[ev.users], dtype=np.float32)
-    if cosine:
-        return unit_rows(q), _cosine_scale(items)
-    return np.ascontiguousarray(q), None
-
-
-def rank(
-    ev: EvalData,
-    queries: npt.NDArray[Any],
-    items: npt.NDArray[Any],
-    k: int,
-    backend: Backend,
-    *,
-    item_scale: npt.NDArray[np.float32] | None = None,
-    progress: Progress | None = None,
-) -> npt.NDArray[np.int64]:
-    """Top-``k`` item indices per evaluated user, history excluded exactly (``-1``: no item)."""
-    check_ks([k], ev.n_items)
-    idx, _ = user_topk(
-        queries, items, k, backend, history=ev.history, item_scale=item_scale, progress=progress
-    )
-    return idx
-
-
-def row_isin(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
-    """``a[u, j] ∈ b[u, :]`` for every entry (``-1`` entries are never members)."""
-    n = a.shape[0]
-    if n == 0 or b.shape[1] == 0:
-        return np.zeros(a.shape, dtype=bool)
-    stride = int(max(int(a.max(initial=0)), int(b.max(initial=0)))) + 2
-    off = np.arange(n, dtype=np.int64)[:, None] * stride
-    bk = np.sort(np.where(b >= 0, b + off, -1), axis=None)
-    return np.asarray(_sorted_isin(a + off, bk) & (a >= 0))
-
-
-def hit_matrix(lists: npt.NDArray[np.int64], ev: EvalData) -> npt.NDArray[np.bool_]:
-    """``lists[u, j] ∈ T_u`` for each slot of each evaluated user's ranked list."""
-    n = lists.shape[0]
-    if n != ev.n_users:
-        raise ValueError(f"{n} ranked lists for {ev.n_users} evaluated users")
-    owner = np.repeat(np.arange(n, dtype=np.int64), ev.n_targets)
-    tkeys = owner * ev.n_items + ev.target_indices  # sorted: rows in order, items sorted
-    qkeys = np.arange(n, dtype=np.int64)[:, None] * ev.n_items + lists
-    return np.asarray(_sorted_isin(qkeys, tkeys) & (lists >= 0))
-
-
-@dataclass(frozen=True)
-class ViewMetrics:
-    """Per-user metrics at one cut-off (arrays over evaluated users)."""
-
-    k: int
-    recall: npt.NDArray[np.float64]
-    ndcg: npt.NDArray[np.float64]
-    hit_rate: npt.NDArray[np.float64]
-    n_hits: npt.NDArray[np.int64]
-
-
-def ranking_metrics(
-    hits: npt.NDArray[np.bool_], n_targets: npt.NDArray[np.int64], ks: Sequence[int]
-) -> dict[int, ViewMetrics]:
-    """Recall, NDCG and HitRate at each K from a hit matrix (columns = ranks, at least max K)."""
-    kmax = max(ks)
-    if hits.shape[1] < kmax:
-        raise ValueError(f"hit matrix has {hits.shape[1]} columns, fewer than K={kmax}")
-    h = hits[:, :kmax]
-    disc = 1.0 / np.log2(np.arange(2, kmax + 2, dtype=np.float64))
-    dcg = np.cumsum(h * disc, axis=1)
-    ideal = np.cumsum(disc)
-    n_hits = np.cumsum(h, axis=1, dtype=np.int64)
-    size = np.asarray(n_targets, dtype=np.int64)
-    out: dict[int, ViewMetrics] = {}
-    for k in sorted(set(ks)):
-        got = n_hits[:, k - 1]
-        idcg = ideal[np.minimum(k, size) - 1]
-        out[k] = ViewMetrics(
-            k=k,
-            recall=got / size,
-            ndcg=dcg[:, k - 1] / idcg,
-            hit_rate=(got > 0).astype(np.float64),
-            n_hits=got,
-        )
-    return out
-
-
-def evaluate_lists(
-    lists: npt.NDArray[np.int64], ev: EvalData, ks: Sequence[int]
-) -> dict[int, ViewMetrics]:
-    """Per-user metrics of ranked lists (one row per evaluated user) at each K."""
-    return ranking_metrics(hit_matrix(lists, ev), ev.n_targets, ks)
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """A mean (or a ratio of sums) over users with its 95% bootstrap interval."""
-
-    value: float
-    ci95: tuple[float, float]
-
-
-def _resample_counts(
-    n: int, n_boot: int, seed: int
-) -> Iterator[tuple[int, int, npt.NDArray[np.float64]]]:
-    """Yield (rows, count matrix) blocks: how often each user is drawn in each resample."""
-    rng = np.random.default_rng(seed)
-    step = max(1, _CELLS // max(n, 1))
-    for start in range(0, n_boot, step):
-        stop = min(n_boot, start + step)
-        idx = rng.integers(0, n, size=(stop - start, n))
-        flat = (idx + np.arange(stop - start)[:, None] * n).ravel()
-        counts = np.bincount(flat, minlength=(stop - start) * n).reshape(stop - start, n)
-        yield start, stop, counts.astype(np.float64)
-
-
-def bootstrap_estimates(
-    columns: Mapping[str, Column],
-    *,
-    n_boot: int = 1000,
-    seed: int = 0,
-) -> dict[str, Estimate]:
-    """Estimates with intervals for many per-user columns, all from the same resamples.
-
-    A column is either per-user values (estimate: their mean) or a pair ``(num, den)`` of
-    per-user values (estimate: ``Σ num / Σ den``, NaN when ``Σ den = 0``). The resamples are
-    drawn as in :func:`complement.core.stats.bootstrap_means` (same seed, same users).
-    """
-    names = list(columns)
-    if not names:
-        return {}
-    plain = [name for name in names if not isinstance(columns[name], tuple)]
-    ratio = [name for name in names if isinstance(columns[name], tuple)]
-
-    def stack(cols: list[Any]) -> npt.NDArray[np.float64]:
-        return np.stack([np.asarray(c, dtype=np.float64) for c in cols], axis=1)
-
-    first = columns[names[0]]
-    n = int(np.shape(first[0] if isinstance(first, tuple) else first)[0])
-    mean = stack([columns[m] for m in plain]) if plain else np.zeros((n, 0))
-    num = stack([columns[m][0] for m in ratio]) if ratio else np.zeros((n, 0))
-    den = stack([columns[m][1] for m in ratio]) if ratio else np.zeros((n, 0))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        value = np.concatenate([mean.sum(axis=0) / n, num.sum(axis=0) / den.sum(axis=0)])
-    lo = np.full(len(names), np.nan)
-    hi = np.full(len(names), np.nan)
-    if n > 0 and n_boot > 0:
-        stats = np.empty((n_boot, len(names)))
-        for start, stop, counts in _resample_counts(n, n_boot, seed):
-            with np.errstate(invalid="ignore", divide="ignore"):
-                stats[start:stop, : len(plain)] = (counts @ mean) / n
-                stats[start:stop, len(plain) :] = (counts @ num) / (counts @ den)
-        finite = np.isfinite(stats).any(axis=0)
-        if finite.any():
-            with np.errstate(invalid="ignore"):
-                q = np.nanpercentile(stats[:, finite], [2.5, 97.5], axis=0)
-            lo[finite], hi[finite] = q[0], q[1]
-    pos = {name: j for j, name in enumerate(plain + ratio)}
-    return {
-        name: Estimate(float(value[pos[name]]), (float(lo[pos[name]]), float(hi[pos[name]])))
-        for name in names
-    }
-
-
-def bootstrap_tables(
-    tables: Mapping[
-        int, Mapping[str, npt.NDArray[Any] | tuple[npt.NDArray[Any], npt.NDArray[Any]]]
-    ],
-    *,
-    n_boot: int = 1000,
-    seed: int = 0,
-) -> dict[int, dict[str, Estimate]]:
-    """:func:`bootstrap_estimates` for several tables (e.g. one per K) over the same users."""
-    flat = {f"{key}|{name}": col for key, cols in tables.items() for name, col in cols.items()}
-    est = bootstrap_estimates(flat, n_boot=n_boot, seed=seed)
-    return {key: {name: est[f"{key}|{name}"] for name in cols} for key, cols in tables.items()}
-
-
-def estimates_dict(estimates: Mapping[str, Estimate]) -> dict[str, Any]:
-    """``{name: value, ..., "ci95": {name: [lo, hi], ...}}``: the JSON form of estimates."""
-    out: dict[str, Any] = {name: e.value for name, e in estimates.items()}
-    out["ci95"] = {name: list(e.ci95) for name, e in estimates.items()}
-    return out

@@ -25,14 +25,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from complement.core.evaluation import (
-    EvalData,
-    check_ks,
-    evaluate_lists,
-    rank,
-    unit_rows,
-    user_queries,
-)
+from complement.core.evaluation import EvalData, check_ks
+from complement.core.metrics import evaluate_lists
+from complement.core.ranking import rank, unit_rows, user_queries
 from complement.retrieval import Backend, inverse_norms
 
 __all__ = [

@@ -26,21 +26,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from complement.core.evaluation import (
-    Estimate,
-    EvalData,
-    bootstrap_tables,
-    check_ks,
-    check_n_boot,
-    estimates_dict,
-    hit_matrix,
-    rank,
-    ranking_metrics,
-    restrict_targets,
-    row_isin,
-    user_queries,
-)
+from complement.core.evaluation import EvalData, check_ks, check_n_boot, restrict_targets
+from complement.core.metrics import hit_matrix, ranking_metrics, row_isin
 from complement.core.popularity import GROUPS, popularity_groups
+from complement.core.ranking import rank, user_queries
+from complement.core.stats import Estimate, bootstrap_tables, estimates_dict
 from complement.retrieval import Backend, get_backend
 
 __all__ = [

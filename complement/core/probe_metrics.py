@@ -13,15 +13,10 @@ import numpy as np
 import numpy.typing as npt
 from scipy.stats import rankdata
 
-from complement.core.evaluation import (
-    EvalData,
-    evaluate_lists,
-    prepare_eval,
-    rank,
-    restrict_targets,
-    user_queries,
-)
+from complement.core.evaluation import EvalData, prepare_eval, restrict_targets
+from complement.core.metrics import evaluate_lists
 from complement.core.overlap import intersection_sizes
+from complement.core.ranking import rank, user_queries
 from complement.retrieval import Backend, item_knn
 
 __all__ = [

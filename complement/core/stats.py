@@ -5,20 +5,40 @@
 - ``paired_bootstrap``: the same for the per-unit difference ``a - b``, plus a two-sided
   p-value ``min(1, 2 * min(P*(mean <= 0), P*(mean >= 0)))`` from the bootstrap distribution of
   the mean difference (with the +1 correction of Davison & Hinkley).
+- ``bootstrap_estimates`` / ``bootstrap_tables``: many per-user means and ratios of sums of one
+  table, each with its interval, all from the same resamples of the evaluated users (drawn as
+  in ``bootstrap_means``); ``estimates_dict`` is their JSON form. The resample sums are exact
+  (``count_products``), so the intervals do not depend on the BLAS's thread count.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["N_BOOT", "PairedTest", "bootstrap_mean_ci", "bootstrap_means", "paired_bootstrap"]
+__all__ = [
+    "N_BOOT",
+    "Column",
+    "Estimate",
+    "PairedTest",
+    "bootstrap_estimates",
+    "bootstrap_mean_ci",
+    "bootstrap_means",
+    "bootstrap_tables",
+    "count_products",
+    "estimates_dict",
+    "paired_bootstrap",
+]
 
 N_BOOT = 1000
 _CELLS = 4_000_000  # resample indices generated per step (32 MB of int64)
+_MAX_SLICES = 8  # slices of a column in count_products (typically 2 suffice: exact)
+#: per-user values (estimate: their mean) or (numerator, denominator) (estimate: Σ num / Σ den)
+Column = npt.NDArray[Any] | tuple[npt.NDArray[Any], npt.NDArray[Any]]
 
 
 def bootstrap_means(
@@ -72,3 +92,140 @@ def paired_bootstrap(
     ge = (np.count_nonzero(means >= 0) + 1) / (n_boot + 1)
     p = min(1.0, 2.0 * min(le, ge))
     return PairedTest(float(diff.mean()), (float(lo), float(hi)), float(p))
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A mean (or a ratio of sums) over users with its 95% bootstrap interval."""
+
+    value: float
+    ci95: tuple[float, float]
+
+
+def count_products(
+    counts: npt.NDArray[np.float64], values: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """``counts @ values`` for counts that are non-negative integers, the same bits whatever
+    the BLAS's thread count or blocking (a float64 matrix product sums in an order that
+    depends on both).
+
+    Each finite column of ``values`` is cut into slices on grids fixed by its largest
+    magnitude, ``53 - bit_length(R)`` bits a slice (R: the largest row sum of ``counts``), as in
+    Ozaki's error-free splitting: every product and every partial sum of one slice's product
+    is then an integer multiple of the slice's grid step, below 2**53 of them, hence exact in
+    float64 in any order. The slices' products are added in a fixed order (smallest first).
+    Parts of a value below ``2**-(_MAX_SLICES * bits)`` of its column's largest magnitude are
+    dropped. Columns with a non-finite entry are summed without the BLAS (``einsum``).
+    """
+    c = np.asarray(counts, dtype=np.float64)
+    vals = np.asarray(values, dtype=np.float64)
+    out = np.empty((c.shape[0], vals.shape[1]), dtype=np.float64)
+    if vals.shape[1] == 0 or c.shape[0] == 0:
+        return out
+    finite = np.isfinite(vals).all(axis=0)
+    if not finite.all():
+        out[:, ~finite] = np.einsum("bi,ij->bj", c, vals[:, ~finite])
+    rest = vals[:, finite]
+    if rest.shape[1] == 0:
+        return out
+    bits = 53 - int(c.sum(axis=1).max()).bit_length()
+    _, top = np.frexp(np.abs(rest).max(axis=0, initial=0.0))  # |value| < 2**top per column
+    parts = []
+    for s in range(1, _MAX_SLICES + 1):
+        shift = top - s * bits  # grid step of slice s: 2**shift
+        piece = np.ldexp(np.trunc(np.ldexp(rest, -shift)), shift)  # < 2**bits steps
+        rest = rest - piece  # exact: the low bits of rest
+        parts.append(c @ piece)
+        if not rest.any():
+            break
+    total = parts.pop()
+    while parts:
+        total = parts.pop() + total
+    out[:, finite] = total
+    return out
+
+
+def _resample_counts(
+    n: int, n_boot: int, seed: int
+) -> Iterator[tuple[int, int, npt.NDArray[np.float64]]]:
+    """Yield (rows, count matrix) blocks: how often each user is drawn in each resample."""
+    rng = np.random.default_rng(seed)
+    step = max(1, _CELLS // max(n, 1))
+    for start in range(0, n_boot, step):
+        stop = min(n_boot, start + step)
+        idx = rng.integers(0, n, size=(stop - start, n))
+        flat = (idx + np.arange(stop - start)[:, None] * n).ravel()
+        counts = np.bincount(flat, minlength=(stop - start) * n).reshape(stop - start, n)
+        yield start, stop, counts.astype(np.float64)
+
+
+def bootstrap_estimates(
+    columns: Mapping[str, Column],
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> dict[str, Estimate]:
+    """Estimates with intervals for many per-user columns, all from the same resamples.
+
+    A column is either per-user values (estimate: their mean) or a pair ``(num, den)`` of
+    per-user values (estimate: ``Σ num / Σ den``, NaN when ``Σ den = 0``). The resamples are
+    drawn as in :func:`bootstrap_means` (same seed, same users).
+    """
+    names = list(columns)
+    if not names:
+        return {}
+    plain = [name for name in names if not isinstance(columns[name], tuple)]
+    ratio = [name for name in names if isinstance(columns[name], tuple)]
+
+    def stack(cols: list[Any]) -> npt.NDArray[np.float64]:
+        return np.stack([np.asarray(c, dtype=np.float64) for c in cols], axis=1)
+
+    first = columns[names[0]]
+    n = int(np.shape(first[0] if isinstance(first, tuple) else first)[0])
+    mean = stack([columns[m] for m in plain]) if plain else np.zeros((n, 0))
+    num = stack([columns[m][0] for m in ratio]) if ratio else np.zeros((n, 0))
+    den = stack([columns[m][1] for m in ratio]) if ratio else np.zeros((n, 0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = np.concatenate([mean.sum(axis=0) / n, num.sum(axis=0) / den.sum(axis=0)])
+    lo = np.full(len(names), np.nan)
+    hi = np.full(len(names), np.nan)
+    if n > 0 and n_boot > 0:
+        stats = np.empty((n_boot, len(names)))
+        p, r = len(plain), len(ratio)
+        table = np.concatenate([mean, num, den], axis=1)
+        for start, stop, counts in _resample_counts(n, n_boot, seed):
+            sums = count_products(counts, table)  # exact sums: no BLAS-order rounding
+            with np.errstate(invalid="ignore", divide="ignore"):
+                stats[start:stop, :p] = sums[:, :p] / n
+                stats[start:stop, p:] = sums[:, p : p + r] / sums[:, p + r :]
+        finite = np.isfinite(stats).any(axis=0)
+        if finite.any():
+            with np.errstate(invalid="ignore"):
+                q = np.nanpercentile(stats[:, finite], [2.5, 97.5], axis=0)
+            lo[finite], hi[finite] = q[0], q[1]
+    pos = {name: j for j, name in enumerate(plain + ratio)}
+    return {
+        name: Estimate(float(value[pos[name]]), (float(lo[pos[name]]), float(hi[pos[name]])))
+        for name in names
+    }
+
+
+def bootstrap_tables(
+    tables: Mapping[
+        int, Mapping[str, npt.NDArray[Any] | tuple[npt.NDArray[Any], npt.NDArray[Any]]]
+    ],
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> dict[int, dict[str, Estimate]]:
+    """:func:`bootstrap_estimates` for several tables (e.g. one per K) over the same users."""
+    flat = {f"{key}|{name}": col for key, cols in tables.items() for name, col in cols.items()}
+    est = bootstrap_estimates(flat, n_boot=n_boot, seed=seed)
+    return {key: {name: est[f"{key}|{name}"] for name in cols} for key, cols in tables.items()}
+
+
+def estimates_dict(estimates: Mapping[str, Estimate]) -> dict[str, Any]:
+    """``{name: value, ..., "ci95": {name: [lo, hi], ...}}``: the JSON form of estimates."""
+    out: dict[str, Any] = {name: e.value for name, e in estimates.items()}
+    out["ci95"] = {name: list(e.ci95) for name, e in estimates.items()}
+    return out

@@ -9,16 +9,9 @@ each scaled in float32 before one float32 matrix product, the same on every back
 are then settled by the canonical score of :mod:`complement.retrieval.exact`, so the lists do
 not depend on the BLAS's rounding, the blocking or the device.
 
-Selection of one chunk of scores (r query rows × b base rows), exact and without a full sort:
-
-1. a lower bound ``t`` of each row's w-th largest score: split the columns into ``4w`` strided
-   groups and take the w-th largest of the group maxima (w distinct entries are ``>= t``);
-2. the candidates ``>= t`` (about 1.1 w per row) are found through one boolean mask; rows with
-   too many (massive exact ties, rows mostly excluded) take the full-row selection
-   :func:`select_topk` at once, with the same answer;
-3. the candidates of several chunks are ranked together (a stable sort by score of each row's
-   candidates in index order keeps lower indices first), which spreads the fixed cost of the
-   small sorts over many rows while each chunk of scores stays small.
+Each chunk of scores (r query rows × b base rows) is selected exactly without a full sort, by
+a threshold (:mod:`complement.retrieval.selection`); the lists of successive base blocks are
+merged by :mod:`complement.retrieval.merge`.
 
 The chunks are spread over worker threads (as many as the BLAS would use), each with the BLAS
 limited to one thread for the duration: every worker's product is followed by its own
@@ -58,17 +51,17 @@ from complement.retrieval.blocks import (
     subset_csr,
 )
 from complement.retrieval.exact import BAND, finish, row_norms
+from complement.retrieval.merge import RunningLists
 from complement.retrieval.pool import Pool, workers
+from complement.retrieval.selection import (
+    GROUPS_PER_K,
+    Candidates,
+    chunk_candidates,
+    rank_candidates,
+    select_topk,
+)
 
-__all__ = [
-    "NAME",
-    "chunk_rows_for",
-    "merge_topk",
-    "rank_candidates",
-    "select_block",
-    "select_topk",
-    "topk",
-]
+__all__ = ["NAME", "chunk_rows_for", "topk"]
 
 NAME = "cpu-blas"
 #: Bytes of the chunks of scores of all worker threads together (each worker also holds a
@@ -79,14 +72,10 @@ NAME = "cpu-blas"
 SCRATCH_BYTES = 128 * 1024 * 1024
 #: Smallest chunk of one worker (many cores).
 MIN_CHUNK_BYTES = 16 * 1024 * 1024
-#: Query rows whose running lists are merged with a block's lists at once.
-MERGE_ROWS = 8192
 #: Query rows whose candidates are ranked together.
 RANK_ROWS = 2048
 #: Most base rows in one block (keeps at least 256 query rows per product at high dimension).
 MAX_BLOCK_ROWS = 65536
-#: Strided groups per k in the threshold pass.
-GROUPS_PER_K = 4
 #: With ``use_faiss``: rows with at most 64 excluded entries in a block are searched by faiss's
 #: exact flat index to depth w + 8, 16, 32 or 64, enough to drop the excluded entries; rows
 #: with more (long histories) by the product and threshold selection.
@@ -94,143 +83,11 @@ FAISS_EXTRA = (8, 16, 32, 64)
 FAISS_MIN_BASE = 256
 FAISS_ROWS = 16384
 
-Candidates = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float32]]
-
 
 def chunk_rows_for(n_base: int, n_workers: int = 1) -> int:
     """Query rows per product of one worker against ``n_base`` base rows."""
     chunk_bytes = max(MIN_CHUNK_BYTES, SCRATCH_BYTES // max(n_workers, 1))
     return int(max(32, min(8192, chunk_bytes // (4 * max(n_base, 1)))))
-
-
-def select_topk(
-    scores: npt.NDArray[np.float32], k: int
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-    """Exact top-``k`` of each row by full-row partition, ordered by (score desc, index asc)."""
-    r, n = scores.shape
-    k = min(k, n)
-    if k == n:
-        part = np.broadcast_to(np.arange(n), (r, n)).copy()
-    else:
-        part = np.argpartition(scores, n - k, axis=1)[:, n - k :]
-    vals = np.take_along_axis(scores, part, axis=1)
-    kth = vals.min(axis=1)
-    n_ge = np.count_nonzero(scores >= kth[:, None], axis=1)
-    tied = np.flatnonzero(n_ge > k)
-    if tied.size:
-        sub = scores[tied]
-        t = kth[tied][:, None]
-        gt = sub > t
-        eq = sub == t
-        need = k - gt.sum(axis=1)
-        sel = gt | (eq & (np.cumsum(eq, axis=1) <= need[:, None]))
-        cols = np.nonzero(sel)[1].reshape(tied.size, k)
-        part[tied] = cols
-        vals[tied] = np.take_along_axis(sub, cols, axis=1)
-    order = np.lexsort((part, -vals), axis=-1)
-    idx = np.take_along_axis(part, order, axis=1).astype(np.int64)
-    out = np.take_along_axis(vals, order, axis=1)
-    return idx, out
-
-
-def _thresholds(scores: npt.NDArray[np.float32], k: int) -> npt.NDArray[np.float32]:
-    """Per row, a value with at least ``k`` entries of the row ``>=`` it."""
-    r, n = scores.shape
-    g = GROUPS_PER_K * k
-    length = n // g
-    # group j holds columns j, j + g, j + 2g, ... of the first g * length columns: a strided
-    # view (a reshape of the sliced rows would copy the whole chunk)
-    row, item = scores.strides
-    groups = np.lib.stride_tricks.as_strided(
-        scores, shape=(r, length, g), strides=(row, g * item, item), writeable=False
-    )
-    gmax = groups.max(axis=1)
-    return np.partition(gmax, g - k, axis=1)[:, g - k]
-
-
-def _candidates(
-    scores: npt.NDArray[np.float32],
-    k: int,
-    mask: npt.NDArray[np.bool_],
-    idx_out: npt.NDArray[np.int64],
-    val_out: npt.NDArray[np.float32],
-) -> Candidates:
-    """Stage 1 on one chunk: (row, column, score) of each row's candidates, in row-major order.
-
-    Rows with too many candidates are settled here, into ``idx_out`` / ``val_out``; they get
-    no candidates.
-    """
-    r, n = scores.shape
-    t = _thresholds(scores, k)
-    m = mask[: r * n].reshape(r, n)
-    np.greater_equal(scores, t[:, None], out=m)
-    flat = np.flatnonzero(m)  # candidates are rare: about 1.1 k per row
-    rows = flat // n
-    cols = flat - rows * n
-    counts = np.bincount(rows, minlength=r)
-    heavy = np.flatnonzero(counts > max(16 * k, 256))
-    if heavy.size:
-        idx_out[heavy], val_out[heavy] = select_topk(scores[heavy], k)
-        keep = counts[rows] <= max(16 * k, 256)
-        rows, cols, flat = rows[keep], cols[keep], flat[keep]
-    return rows, cols, scores.reshape(-1)[flat]
-
-
-def rank_candidates(
-    cand: Candidates, n_rows: int, k: int
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-    """Stage 2: the first ``k`` candidates of each row by (score desc, index asc).
-
-    ``cand`` must be in row-major, index-ascending order; returns (rows that had candidates,
-    their indices, their scores).
-    """
-    rows, cols, vals = cand
-    counts = np.bincount(rows, minlength=n_rows)
-    have = np.flatnonzero(counts)
-    if have.size == 0:
-        return have, np.empty((0, k), np.int64), np.empty((0, k), np.float32)
-    slot = np.cumsum(counts > 0) - 1
-    c = counts[have]
-    starts = np.cumsum(c) - c
-    pos = np.arange(rows.size) - np.repeat(starts, c)
-    width = max(int(c.max()), k)
-    cv = np.full((have.size, width), -np.inf, dtype=np.float32)
-    ci = np.full((have.size, width), -1, dtype=np.int64)
-    cv[slot[rows], pos] = vals
-    ci[slot[rows], pos] = cols
-    order = np.argsort(-cv, axis=1, kind="stable")[:, :k]
-    return have, np.take_along_axis(ci, order, axis=1), np.take_along_axis(cv, order, axis=1)
-
-
-def select_block(
-    scores: npt.NDArray[np.float32], k: int, mask: npt.NDArray[np.bool_] | None = None
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-    """Exact top-``k`` of each row (same answer as :func:`select_topk`), by threshold."""
-    r, n = scores.shape
-    k = min(k, n)
-    if n < 8 * GROUPS_PER_K * k or r == 0:
-        return select_topk(scores, k)
-    if mask is None or mask.size < r * n:
-        mask = np.empty(r * n, dtype=np.bool_)
-    idx = np.empty((r, k), dtype=np.int64)
-    vals = np.empty((r, k), dtype=np.float32)
-    have, ci, cv = rank_candidates(_candidates(scores, k, mask, idx, vals), r, k)
-    idx[have], vals[have] = ci, cv
-    return idx, vals
-
-
-def merge_topk(
-    idx_a: npt.NDArray[np.int64],
-    val_a: npt.NDArray[np.float32],
-    idx_b: npt.NDArray[np.int64],
-    val_b: npt.NDArray[np.float32],
-    k: int,
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-    """Merge two ranked lists per row; every index in ``a`` is below every index in ``b``."""
-    vals = np.concatenate([val_a, val_b], axis=1)
-    idx = np.concatenate([idx_a, idx_b], axis=1)
-    order = np.argsort(-vals, axis=1, kind="stable")[:, :k]
-    return np.take_along_axis(idx, order, axis=1), np.take_along_axis(vals, order, axis=1)
 
 
 def _block(
@@ -256,28 +113,6 @@ def _block(
             np.multiply(piece, scale, out=out[s - b0 : e - b0], casting="unsafe")
         release(piece)
     return out
-
-
-class _Lists:
-    """The running top-``w`` lists of every query, merged block after block."""
-
-    def __init__(self, q: int, w: int, n_blocks: int) -> None:
-        self.idx = np.full((q, w), -1, dtype=np.int64)
-        self.val = np.full((q, w), -np.inf, dtype=np.float32)
-        self.merge = n_blocks > 1
-
-    def put(
-        self, rows: slice | npt.NDArray[np.int64], idx: npt.NDArray[np.int64], val: Any
-    ) -> None:
-        wb = idx.shape[1]
-        if not self.merge:
-            self.idx[rows, :wb], self.val[rows, :wb] = idx, val
-            return
-        w = self.idx.shape[1]
-        at = np.arange(self.idx.shape[0])[rows] if isinstance(rows, slice) else rows
-        for s in range(0, at.size, MERGE_ROWS):  # in batches: the merge's temporaries stay small
-            r, e = at[s : s + MERGE_ROWS], s + MERGE_ROWS
-            self.idx[r], self.val[r] = merge_topk(self.idx[r], self.val[r], idx[s:e], val[s:e], w)
 
 
 class _Queries:
@@ -376,7 +211,7 @@ def _numpy_lists(
                 if ex is not None:
                     scores[ex] = -np.inf
                 if fast:
-                    r, c, v = _candidates(
+                    r, c, v = chunk_candidates(
                         scores, w, scratch[1], idx_all[start:stop], val_all[start:stop]
                     )
                     found.append((r + (start - s0), c, v))
@@ -428,7 +263,7 @@ def topk(
     width = min(n, kk + band)
     rows_b = block_rows or block_rows_for(n, d, BASE_BLOCK_BYTES, MAX_BLOCK_ROWS)
     n_blocks = -(-n // rows_b)
-    lists = _Lists(q, width, n_blocks)
+    lists = RunningLists(q, width, n_blocks)
     qsrc = _Queries(queries, query_scale)
     qnorm = np.zeros(q, dtype=np.float64)
     for s0 in range(0, q, FAISS_ROWS):  # norms of the scaled queries, for the tie margins

@@ -34,8 +34,8 @@ from complement.retrieval.blocks import (
     release,
     subset_csr,
 )
-from complement.retrieval.cpu import merge_topk
 from complement.retrieval.exact import BAND, finish
+from complement.retrieval.merge import merge_topk
 
 __all__ = ["NAME", "available", "chunk_rows_for", "select_topk", "topk"]
 

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from complement.core.align import (
-    candidate_subset,
-    cold_items,
-    impute_cold,
-    make_protocol,
-    strategy_hits,
-    validator,
-)
+from complement.core.align_eval import impute_cold
+from complement.core.align_hits import strategy_hits
+from complement.core.align_protocol import candidate_subset, cold_items, make_protocol
+from complement.core.align_training import validator
 from complement.core.evaluation import prepare_eval
 from complement.core.splits import TEST, TRAIN, VALID, make_split
 from complement.core.strategies.common import ridge_map

@@ -5,20 +5,11 @@ import math
 import numpy as np
 import pytest
 
-from complement.core.evaluation import (
-    bootstrap_estimates,
-    check_ks,
-    evaluate_lists,
-    hit_matrix,
-    prepare_eval,
-    rank,
-    ranking_metrics,
-    restrict_targets,
-    row_isin,
-    user_queries,
-)
+from complement.core.evaluation import check_ks, prepare_eval, restrict_targets
+from complement.core.metrics import evaluate_lists, hit_matrix, ranking_metrics, row_isin
+from complement.core.ranking import rank, user_queries
 from complement.core.splits import TEST, TRAIN, VALID, make_split
-from complement.core.stats import bootstrap_mean_ci
+from complement.core.stats import bootstrap_estimates, bootstrap_mean_ci
 from complement.errors import UsageError
 from complement.retrieval import get_backend
 

@@ -5,8 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from complement.core.evaluation import prepare_eval, rank, user_queries
+from complement.core.evaluation import prepare_eval
 from complement.core.hits import complement_hits, hits_from_lists
+from complement.core.ranking import rank, user_queries
 from complement.core.splits import TEST, TRAIN
 from complement.io.jsonio import dumps
 from complement.retrieval import get_backend

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from complement.core.evaluation import evaluate_lists, prepare_eval, rank, user_queries
+from complement.core.evaluation import prepare_eval
 from complement.core.fusion import (
     ALPHA_GRID,
     choose_alpha,
@@ -14,7 +14,10 @@ from complement.core.fusion import (
     norm_concat_norm_lists,
     rrf_lists,
 )
-from complement.core.oracle import complement_oracle, oracle_from_lists
+from complement.core.metrics import evaluate_lists
+from complement.core.oracle import complement_oracle
+from complement.core.oracle_tables import oracle_from_lists
+from complement.core.ranking import rank, user_queries
 from complement.core.splits import TEST, TRAIN, VALID
 from complement.core.stats import paired_bootstrap
 from complement.errors import UsageError

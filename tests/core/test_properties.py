@@ -244,7 +244,7 @@ def test_cka_invariant_to_rotation_and_bounded(n, seed):
 )
 def test_recall_select_budget_union_are_ordered(n_users, n_items, seed, k):
     from complement.core.evaluation import prepare_eval
-    from complement.core.oracle import oracle_from_lists
+    from complement.core.oracle_tables import oracle_from_lists
     from complement.core.splits import TEST, TRAIN
 
     rng = np.random.default_rng(seed)
@@ -322,7 +322,8 @@ def test_prepare_eval_equals_per_user_sets(n_users, n_items, rows, seed, phase):
 def test_hit_matrix_and_ranking_metrics_equal_per_user_loops(n_users, n_items, seed):
     import math
 
-    from complement.core.evaluation import hit_matrix, prepare_eval, ranking_metrics, row_isin
+    from complement.core.evaluation import prepare_eval
+    from complement.core.metrics import hit_matrix, ranking_metrics, row_isin
     from complement.core.splits import TEST, TRAIN
 
     rng = np.random.default_rng(seed)

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from complement.retrieval import cpu, get_backend, gpu, item_knn, pool, user_topk
+from complement.retrieval import cpu, get_backend, gpu, item_knn, merge, pool, selection, user_topk
 from complement.retrieval.blocks import excluded_in, subset_csr
 from complement.retrieval.exact import canonical_scores, resolve
 
@@ -97,7 +97,7 @@ def test_select_block_equals_full_sort(levels, k):
     scores[7, :] = -np.inf
     cols = np.broadcast_to(np.arange(4000), scores.shape)
     order = np.lexsort((cols, -scores), axis=1)[:, :k]
-    for fn in (cpu.select_block, cpu.select_topk):
+    for fn in (selection.select_block, selection.select_topk):
         idx, vals = fn(scores, k)
         np.testing.assert_array_equal(idx, order)
         np.testing.assert_array_equal(vals, np.take_along_axis(scores, order, axis=1))
@@ -106,7 +106,7 @@ def test_select_block_equals_full_sort(levels, k):
 def test_select_block_threshold_keeps_few_candidates():
     rng = np.random.default_rng(0)
     scores = rng.standard_normal((16, 50000)).astype(np.float32)
-    t = cpu._thresholds(scores, 50)
+    t = selection._thresholds(scores, 50)
     counts = (scores >= t[:, None]).sum(axis=1)
     assert np.all(counts >= 50)  # a lower bound of the k-th value: never misses an entry
     assert counts.mean() < 100  # and tight: the fast path only sorts about 1.1 k candidates
@@ -117,7 +117,7 @@ def test_merge_keeps_lower_index_on_ties():
     va = np.array([[3.0, 1.0, 1.0]], dtype=np.float32)
     ib = np.array([[9, 7, 8]])
     vb = np.array([[3.0, 1.0, 1.0]], dtype=np.float32)
-    idx, vals = cpu.merge_topk(ia, va, ib, vb, 4)
+    idx, vals = merge.merge_topk(ia, va, ib, vb, 4)
     np.testing.assert_array_equal(idx, [[0, 9, 2, 5]])
     np.testing.assert_array_equal(vals, [[3, 3, 1, 1]])
 
@@ -456,7 +456,7 @@ def test_an_error_in_a_worker_reaches_the_caller(monkeypatch):
     def boom(*args, **kwargs):
         raise MemoryError("worker failed")
 
-    monkeypatch.setattr(cpu, "_candidates", boom)
+    monkeypatch.setattr(cpu, "chunk_candidates", boom)
     rng = np.random.default_rng(18)
     base = rng.standard_normal((3000, 16)).astype(np.float32)
     with pytest.raises(MemoryError, match="worker failed"):

@@ -1,0 +1,93 @@
+"""Per-view scoring and ranking of the evaluated users (history excluded exactly).
+
+Definitions (fixed; see :mod:`complement.core.evaluation` and docs/definitions.md):
+
+- Scores of a view: with user embeddings, the inner product ``p_u · x_i``; without, the cosine
+  between ``q_u`` = the mean over ``H_u`` of the L2-normalised item vectors, and each item.
+  (``cosine=True`` turns user embeddings into cosine scores too, as fusion needs.)
+- Ranking: every item of ``H_u`` is excluded exactly; the top K by (score descending, item index
+  ascending). A slot that only an excluded item could fill is ``-1`` and never a hit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from complement.core.evaluation import EvalData, check_ks
+from complement.errors import UsageError
+from complement.retrieval import Backend, inverse_norms, user_topk
+
+__all__ = ["rank", "unit_rows", "user_queries"]
+
+Progress = Callable[[int, int], None]
+
+
+def unit_rows(matrix: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
+    """Rows scaled to unit L2 norm (float32; all-zero rows stay zero)."""
+    m = np.asarray(matrix, dtype=np.float32)
+    norms = np.sqrt(np.einsum("ij,ij->i", m, m, dtype=np.float64))
+    scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+    return np.asarray(m * scale[:, None].astype(np.float32), dtype=np.float32)
+
+
+def _cosine_scale(items: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
+    with np.errstate(divide="ignore"):
+        inv = inverse_norms(items)
+    if not np.isfinite(inv).all():
+        raise UsageError(
+            f"{int((~np.isfinite(inv)).sum())} item vectors are all zeros and have no cosine "
+            "score; leave them out with --drop-invalid (under --metric cosine)"
+        )
+    return inv
+
+
+def user_queries(
+    ev: EvalData,
+    items: npt.NDArray[Any],
+    *,
+    user_vectors: npt.NDArray[Any] | None = None,
+    cosine: bool = False,
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32] | None]:
+    """Query vectors of the evaluated users and the per-item scale to score them with.
+
+    Without ``user_vectors``: unit-length mean of the L2-normalised history items, scored by
+    cosine (item scale = 1/‖x_i‖). With ``user_vectors`` (one row per log user): those rows,
+    scored by inner product, or by cosine when ``cosine=True``. Zero queries score 0 everywhere.
+    """
+    if user_vectors is None:
+        inv = _cosine_scale(items)
+        counts = np.diff(ev.history_indptr)
+        data = inv[ev.history_indices] / np.repeat(counts, counts).astype(np.float32)
+        mean = sp.csr_matrix(
+            (data.astype(np.float32), ev.history_indices, ev.history_indptr),
+            shape=(ev.n_users, ev.n_items),
+        )
+        q = np.asarray(mean @ np.asarray(items, dtype=np.float32), dtype=np.float32)
+        return unit_rows(q), inv
+    q = np.asarray(np.asarray(user_vectors)[ev.users], dtype=np.float32)
+    if cosine:
+        return unit_rows(q), _cosine_scale(items)
+    return np.ascontiguousarray(q), None
+
+
+def rank(
+    ev: EvalData,
+    queries: npt.NDArray[Any],
+    items: npt.NDArray[Any],
+    k: int,
+    backend: Backend,
+    *,
+    item_scale: npt.NDArray[np.float32] | None = None,
+    progress: Progress | None = None,
+) -> npt.NDArray[np.int64]:
+    """Top-``k`` item indices per evaluated user, history excluded exactly (``-1``: no item)."""
+    check_ks([k], ev.n_items)
+    idx, _ = user_topk(
+        queries, items, k, backend, history=ev.history, item_scale=item_scale, progress=progress
+    )
+    return idx
