@@ -28,7 +28,7 @@ import numpy.typing as npt
 from complement.core.evaluation import EvalData, check_ks
 from complement.core.metrics import evaluate_lists
 from complement.core.ranking import rank, unit_rows, user_queries
-from complement.retrieval import Backend, inverse_norms
+from complement.retrieval import Backend, inverse_norms, user_topk
 
 __all__ = [
     "ALPHA_GRID",
@@ -39,8 +39,11 @@ __all__ = [
     "choose_alpha",
     "cosine_views",
     "interpolation_lists",
+    "interpolation_ranked",
     "norm_concat_norm_lists",
+    "norm_concat_norm_ranked",
     "rrf_lists",
+    "rrf_ranked",
 ]
 
 RRF_CONSTANT = 60
@@ -81,12 +84,27 @@ def cosine_views(
     return CosineViews(sem_queries=qs, cf_queries=qc, items=items)
 
 
+Ranked = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]
+
+
 def interpolation_lists(
     ev: EvalData, cv: CosineViews, alpha: float, k: int, backend: Backend
 ) -> npt.NDArray[np.int64]:
     """Top-k of ``alpha * s_S + (1 - alpha) * s_C`` (one matrix product on concatenations)."""
     q = np.hstack([np.float32(alpha) * cv.sem_queries, np.float32(1.0 - alpha) * cv.cf_queries])
     return rank(ev, np.ascontiguousarray(q, dtype=np.float32), cv.items, k, backend)
+
+
+def interpolation_ranked(
+    ev: EvalData, cv: CosineViews, alpha: float, k: int, backend: Backend
+) -> Ranked:
+    """:func:`interpolation_lists` with the fused score of each slot (``-inf``: empty slot)."""
+    q = np.hstack([np.float32(alpha) * cv.sem_queries, np.float32(1.0 - alpha) * cv.cf_queries])
+    check_ks([k], ev.n_items)
+    idx, scores = user_topk(
+        np.ascontiguousarray(q, dtype=np.float32), cv.items, k, backend, history=ev.history
+    )
+    return idx, np.asarray(scores, dtype=np.float64)
 
 
 def norm_concat_norm_lists(
@@ -97,6 +115,16 @@ def norm_concat_norm_lists(
     return rank(ev, q, cv.items, k, backend, item_scale=inverse_norms(cv.items))
 
 
+def norm_concat_norm_ranked(ev: EvalData, cv: CosineViews, k: int, backend: Backend) -> Ranked:
+    """:func:`norm_concat_norm_lists` with the cosine score of each slot."""
+    q = unit_rows(np.hstack([cv.sem_queries, cv.cf_queries]))
+    check_ks([k], ev.n_items)
+    idx, scores = user_topk(
+        q, cv.items, k, backend, history=ev.history, item_scale=inverse_norms(cv.items)
+    )
+    return idx, np.asarray(scores, dtype=np.float64)
+
+
 def rrf_lists(
     sem_lists: npt.NDArray[np.int64],
     cf_lists: npt.NDArray[np.int64],
@@ -104,6 +132,16 @@ def rrf_lists(
     constant: int = RRF_CONSTANT,
 ) -> npt.NDArray[np.int64]:
     """Reciprocal rank fusion of two ranked lists per user (rows distinct, ``-1`` = empty)."""
+    return rrf_ranked(sem_lists, cf_lists, k, constant)[0]
+
+
+def rrf_ranked(
+    sem_lists: npt.NDArray[np.int64],
+    cf_lists: npt.NDArray[np.int64],
+    k: int,
+    constant: int = RRF_CONSTANT,
+) -> Ranked:
+    """:func:`rrf_lists` with the fused score of each slot (``-inf``: empty slot)."""
     n = sem_lists.shape[0]
     weights = np.concatenate(
         [
@@ -114,6 +152,7 @@ def rrf_lists(
     width = sem_lists.shape[1] + cf_lists.shape[1]
     k = min(k, width)
     out = np.empty((n, k), dtype=np.int64)
+    out_scores = np.empty((n, k), dtype=np.float64)
     for start in range(0, n, _BLOCK):
         stop = min(n, start + _BLOCK)
         items = np.hstack([sem_lists[start:stop], cf_lists[start:stop]])
@@ -128,9 +167,11 @@ def rrf_lists(
         total[it < 0] = -np.inf
         top = np.lexsort((it, -total), axis=-1)[:, :k]
         sel = np.take_along_axis(it, top, axis=1)
-        sel[np.isneginf(np.take_along_axis(total, top, axis=1))] = -1
+        fused = np.take_along_axis(total, top, axis=1)
+        sel[np.isneginf(fused)] = -1
         out[start:stop] = sel
-    return out
+        out_scores[start:stop] = fused
+    return out, out_scores
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,9 @@ import numpy.typing as npt
 from complement.core.evaluation import EvalData, check_ks, check_n_boot, restrict_targets
 from complement.core.metrics import hit_matrix, ranking_metrics, row_isin
 from complement.core.popularity import GROUPS, popularity_groups
-from complement.core.ranking import rank, user_queries
+from complement.core.ranking import user_queries
 from complement.core.stats import Estimate, bootstrap_tables, estimates_dict
-from complement.retrieval import Backend, get_backend
+from complement.retrieval import Backend, get_backend, user_topk
 
 __all__ = [
     "DEFINITIONS",
@@ -124,6 +124,9 @@ class HitsResult:
     per_k: dict[int, HitsAtK]
     sem_lists: npt.NDArray[np.int64] = field(repr=False)
     cf_lists: npt.NDArray[np.int64] = field(repr=False)
+    #: the score of each slot of ``sem_lists`` / ``cf_lists`` (None when not kept)
+    sem_scores: npt.NDArray[np.float64] | None = field(repr=False, default=None)
+    cf_scores: npt.NDArray[np.float64] | None = field(repr=False, default=None)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -251,8 +254,13 @@ def hits_from_lists(
     seed: int = 0,
     scoring: dict[str, str] | None = None,
     groups: bool = True,
+    sem_scores: npt.NDArray[np.float64] | None = None,
+    cf_scores: npt.NDArray[np.float64] | None = None,
 ) -> HitsResult:
-    """Complementarity of two ranked lists per evaluated user (each at least max K long)."""
+    """Complementarity of two ranked lists per evaluated user (each at least max K long).
+
+    ``sem_scores`` / ``cf_scores``: the score of each slot, kept on the result (exports).
+    """
     ks = check_ks(ks, ev.n_items)
     check_n_boot(n_boot)
     per_k = _per_k(ev, sem_lists, cf_lists, ks, n_boot=n_boot, seed=seed)
@@ -279,6 +287,8 @@ def hits_from_lists(
         per_k=per_k,
         sem_lists=sem_lists,
         cf_lists=cf_lists,
+        sem_scores=sem_scores,
+        cf_scores=cf_scores,
     )
 
 
@@ -302,14 +312,26 @@ def complement_hits(
     backend = backend if backend is not None else get_backend()
     ks = check_ks(ks, ev.n_items)
     kmax = max(ks)
-    lists = []
+    lists, scores = [], []
     for step, (items, users) in enumerate(((sem, sem_users), (cf, cf_users))):
         q, scale = user_queries(ev, items, user_vectors=users)
-        lists.append(rank(ev, q, items, kmax, backend, item_scale=scale))
+        idx, score = user_topk(q, items, kmax, backend, history=ev.history, item_scale=scale)
+        lists.append(idx)
+        scores.append(np.asarray(score, dtype=np.float64))
         if progress is not None:
             progress(step + 1, 2)
     scoring = {
         "semantic": scoring_name(sem_users is not None),
         "collaborative": scoring_name(cf_users is not None),
     }
-    return hits_from_lists(ev, lists[0], lists[1], ks, n_boot=n_boot, seed=seed, scoring=scoring)
+    return hits_from_lists(
+        ev,
+        lists[0],
+        lists[1],
+        ks,
+        n_boot=n_boot,
+        seed=seed,
+        scoring=scoring,
+        sem_scores=scores[0],
+        cf_scores=scores[1],
+    )

@@ -32,15 +32,15 @@ from complement.core.fusion import (
     AlphaSearch,
     choose_alpha,
     cosine_views,
-    interpolation_lists,
-    norm_concat_norm_lists,
-    rrf_lists,
+    interpolation_ranked,
+    norm_concat_norm_ranked,
+    rrf_ranked,
 )
 from complement.core.hits import scoring_name
 from complement.core.oracle_tables import OracleAtK, oracle_from_lists
-from complement.core.ranking import rank, user_queries
+from complement.core.ranking import user_queries
 from complement.errors import UsageError
-from complement.retrieval import Backend, get_backend
+from complement.retrieval import Backend, get_backend, user_topk
 
 __all__ = ["DEFINITIONS", "FUSIONS", "OracleResult", "complement_oracle"]
 
@@ -80,6 +80,12 @@ class OracleResult:
     alpha_search: AlphaSearch | None
     per_k: dict[int, OracleAtK]
     lists: dict[str, npt.NDArray[np.int64]] = field(repr=False, default_factory=dict)
+    #: the fused lists evaluated at each K (score_interpolation at that K's alpha)
+    fused_per_k: dict[int, dict[str, npt.NDArray[np.int64]]] = field(
+        repr=False, default_factory=dict
+    )
+    #: the score of each slot of ``lists[name]`` and of ``fused_per_k[max K][name]``
+    scores: dict[str, npt.NDArray[np.float64]] = field(repr=False, default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -130,14 +136,19 @@ def complement_oracle(
             progress(min(done, total), total)
 
     views: dict[str, npt.NDArray[np.int64]] = {}
+    scores: dict[str, npt.NDArray[np.float64]] = {}
     for name, items, users in (("semantic", sem, sem_users), ("collaborative", cf, cf_users)):
         q, scale = user_queries(ev, items, user_vectors=users)
-        views[name] = rank(ev, q, items, depth, backend, item_scale=scale)
+        check_ks([depth], ev.n_items)
+        views[name], score = user_topk(
+            q, items, depth, backend, history=ev.history, item_scale=scale
+        )
+        scores[name] = np.asarray(score, dtype=np.float64)
         step()
     cv = cosine_views(ev, sem, cf, sem_users=sem_users, cf_users=cf_users)
-    ncn = norm_concat_norm_lists(ev, cv, kmax, backend)
+    ncn, scores["norm_concat_norm"] = norm_concat_norm_ranked(ev, cv, kmax, backend)
     step()
-    rrf = rrf_lists(views["semantic"], views["collaborative"], kmax)
+    rrf, scores["rrf"] = rrf_ranked(views["semantic"], views["collaborative"], kmax)
     step()
     cv_valid = cosine_views(ev_valid, sem, cf, sem_users=sem_users, cf_users=cf_users)
     search = choose_alpha(ev_valid, cv_valid, ks, backend)
@@ -145,7 +156,9 @@ def complement_oracle(
     step()
     interp: dict[float, npt.NDArray[np.int64]] = {}
     for alpha in sorted(set(search.alpha.values())):
-        interp[alpha] = interpolation_lists(ev, cv, alpha, kmax, backend)
+        interp[alpha], interp_scores = interpolation_ranked(ev, cv, alpha, kmax, backend)
+        if alpha == search.alpha[kmax]:
+            scores["score_interpolation"] = interp_scores
         step()
     fused_per_k = {
         k: {
@@ -174,4 +187,6 @@ def complement_oracle(
         alpha_search=search,
         per_k=per_k,
         lists={**views, "norm_concat_norm": ncn, "rrf": rrf},
+        fused_per_k=fused_per_k,
+        scores=scores,
     )

@@ -7,6 +7,7 @@ from complement.cli.options import Invocation, command
 from complement.io.export import export_folder
 from complement.pipeline import with_provenance
 from complement.pipeline.align import run_align
+from complement.pipeline.exports import export_files, section_map
 
 __all__ = ["align"]
 
@@ -15,8 +16,13 @@ def _align(inv: Invocation) -> None:
     settings = inv.settings()
     backend = backend_for(settings)
     folder = export_folder(settings["export"])
-    section = run_align(load(settings, backend, need_split=True), folder)
-    emit(settings, with_provenance(section, settings, backend))
+    ctx = load(settings, backend, need_split=True)
+    section = run_align(ctx, folder)
+    emit(
+        settings,
+        with_provenance(section, settings, backend),
+        export_files(ctx, section_map(section)),
+    )
 
 
 align = command(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from complement.cli.common import backend_for, emit, load
 from complement.cli.options import Invocation, command
 from complement.pipeline import with_provenance
+from complement.pipeline.exports import export_files, section_map
 from complement.pipeline.hits import run_hits
 
 __all__ = ["hits"]
@@ -13,8 +14,13 @@ __all__ = ["hits"]
 def _hits(inv: Invocation) -> None:
     settings = inv.settings()
     backend = backend_for(settings)
-    section = run_hits(load(settings, backend, need_split=True))
-    emit(settings, with_provenance(section, settings, backend))
+    ctx = load(settings, backend, need_split=True)
+    section = run_hits(ctx)
+    emit(
+        settings,
+        with_provenance(section, settings, backend),
+        export_files(ctx, section_map(section)),
+    )
 
 
 hits = command(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from complement.cli.common import backend_for, emit, load
 from complement.cli.options import Invocation, command
 from complement.pipeline import with_provenance
+from complement.pipeline.exports import export_files, section_map
 from complement.pipeline.overlap import run_overlap
 
 __all__ = ["overlap"]
@@ -13,8 +14,13 @@ __all__ = ["overlap"]
 def _overlap(inv: Invocation) -> None:
     settings = inv.settings()
     backend = backend_for(settings)
-    section = run_overlap(load(settings, backend))
-    emit(settings, with_provenance(section, settings, backend))
+    ctx = load(settings, backend)
+    section = run_overlap(ctx)
+    emit(
+        settings,
+        with_provenance(section, settings, backend),
+        export_files(ctx, section_map(section)),
+    )
 
 
 overlap = command(

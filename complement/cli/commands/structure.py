@@ -5,6 +5,7 @@ from __future__ import annotations
 from complement.cli.common import emit, load
 from complement.cli.options import Invocation, command
 from complement.pipeline import with_provenance
+from complement.pipeline.exports import export_files, section_map
 from complement.pipeline.structure import run_structure
 
 __all__ = ["structure"]
@@ -12,8 +13,13 @@ __all__ = ["structure"]
 
 def _structure(inv: Invocation) -> None:
     settings = inv.settings()
-    section = run_structure(load(settings, None))
-    emit(settings, with_provenance(section, settings, None))
+    ctx = load(settings, None)
+    section = run_structure(ctx)
+    emit(
+        settings,
+        with_provenance(section, settings, None),
+        export_files(ctx, section_map(section)),
+    )
 
 
 structure = command(
