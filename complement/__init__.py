@@ -10,31 +10,55 @@ equal to the matching command's ``--json`` document (apart from ``provenance``):
 
 Underneath, the diagnostics are plain functions over arrays (``item_overlap``,
 ``complement_hits``, ...), each returning a frozen dataclass with ``to_dict()``. Importing
-this package never needs a GPU or an optional package, and does not load torch: ``align``
-(whose strategies are torch models) is imported on first use.
+this package is cheap: every name below is imported on first use (PEP 562), so ``import
+complement`` (and ``complement --help``, whose module lives in this package) loads neither
+numpy, polars, scipy nor torch; ``align`` (whose strategies are torch models) loads torch.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from complement._version import __version__
-from complement.core.evaluation import prepare_eval
-from complement.core.explain import explain_item
-from complement.core.hits import complement_hits
-from complement.core.oracle import complement_oracle
-from complement.core.overlap import item_overlap, linear_cka
-from complement.core.probe import run_probe
-from complement.core.shifts import make_item_shift
-from complement.core.splits import make_split
-from complement.core.structure import shared_structure
-from complement.errors import ComplementError
-from complement.io import join_views, load_embeddings, load_interactions
-from complement.retrieval import get_backend
-from complement.study import Report, Study
 
 if TYPE_CHECKING:
     from complement.core.align import align
+    from complement.core.evaluation import prepare_eval
+    from complement.core.explain import explain_item
+    from complement.core.hits import complement_hits
+    from complement.core.oracle import complement_oracle
+    from complement.core.overlap import item_overlap, linear_cka
+    from complement.core.probe import run_probe
+    from complement.core.shifts import make_item_shift
+    from complement.core.splits import make_split
+    from complement.core.structure import shared_structure
+    from complement.errors import ComplementError
+    from complement.io import join_views, load_embeddings, load_interactions
+    from complement.retrieval import get_backend
+    from complement.study import Report, Study
+
+#: public name -> the module that defines it
+_EXPORTS = {
+    "ComplementError": "complement.errors",
+    "Report": "complement.study",
+    "Study": "complement.study",
+    "align": "complement.core.align",
+    "complement_hits": "complement.core.hits",
+    "complement_oracle": "complement.core.oracle",
+    "explain_item": "complement.core.explain",
+    "get_backend": "complement.retrieval",
+    "item_overlap": "complement.core.overlap",
+    "join_views": "complement.io",
+    "linear_cka": "complement.core.overlap",
+    "load_embeddings": "complement.io",
+    "load_interactions": "complement.io",
+    "make_item_shift": "complement.core.shifts",
+    "make_split": "complement.core.splits",
+    "prepare_eval": "complement.core.evaluation",
+    "run_probe": "complement.core.probe",
+    "shared_structure": "complement.core.structure",
+}
 
 __all__ = [
     "ComplementError",
@@ -60,8 +84,13 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name == "align":
-        from complement.core.align import align
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'complement' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
 
-        return align
-    raise AttributeError(f"module 'complement' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

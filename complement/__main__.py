@@ -1,3 +1,5 @@
+"""``python -m complement``: the command line."""
+
 from complement.cli.app import main
 
 main()

@@ -1,7 +1,15 @@
-"""The Typer application: ``complement <command>``."""
+"""The Typer application: ``complement <command>``.
+
+Commands are loaded lazily. ``complement --help`` (and shell completion of command names)
+reads the one-line summaries in :data:`COMMANDS` below and imports no command module, so
+neither the pipeline nor numpy, polars, scipy or torch; a command's module is imported only
+when that command runs or its own ``--help`` is shown. ``tests/cli/test_help.py`` checks that
+each summary is the first paragraph of its command's docstring.
+"""
 
 from __future__ import annotations
 
+import importlib
 import signal
 import sys
 from typing import Annotated, Any
@@ -10,17 +18,43 @@ import typer
 from typer.core import TyperGroup
 
 from complement._version import __version__
-from complement.cli.commands import align as align_cmd
-from complement.cli.commands import demo, overlap
-from complement.cli.commands import explain as explain_cmd
-from complement.cli.commands import gate as gate_cmd
-from complement.cli.commands import hits as hits_cmd
-from complement.cli.commands import oracle as oracle_cmd
-from complement.cli.commands import probe as probe_cmd
-from complement.cli.commands import report as report_cmd
-from complement.cli.commands import structure as structure_cmd
 
-__all__ = ["app", "main"]
+__all__ = ["COMMANDS", "app", "main"]
+
+#: every command, in the order ``--help`` lists them: the module
+#: ``complement.cli.commands.<name>`` defines the command function ``<name>``; the value is the
+#: first paragraph of its docstring (what ``complement --help`` shows, shortened).
+COMMANDS: dict[str, str] = {
+    "overlap": "Item-level neighbour agreement: overlap@k and jaccard@k of the k-NN lists, "
+    "linear CKA.",
+    "hits": "User-level complementarity: per-view Recall/NDCG/HitRate, list Jaccard, unique hits.",
+    "oracle": "Oracle fusion bounds (union, budget, select) and practical fusion with paired "
+    "tests.",
+    "report": "Every diagnostic (overlap, hits, oracle, probe, structure) from one config and "
+    "one load of the inputs, as one JSON document (--json), an HTML page (--html) and Markdown "
+    "(--markdown).",
+    "gate": "Compare a new report with the last accepted one; exit 0 pass, 1 regression, 2 bad "
+    "input, 3 not comparable.",
+    "probe": "Alignment probes: fit a map from one view to the other, score it on shifted items.",
+    "structure": "Shared vs private: CCA with a permutation null, shared variance, private "
+    "energy per item.",
+    "explain": "An item's nearest neighbours in each view side by side, and which both views "
+    "agree on.",
+    "align": "Alignment strategies (directau, carec, darec, sella) against the views, fusion, "
+    "oracle.",
+    "demo": "Run complement report on the bundled MovieLens-100K fixture: print every table and "
+    "write complement-demo.html in the working directory.",
+}
+
+
+def load_command(name: str) -> Any:
+    """The click command of ``name``, built from its module (imported now, not before)."""
+    module = importlib.import_module(f"complement.cli.commands.{name}")
+    single = typer.Typer(
+        add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None
+    )
+    single.command(name)(getattr(module, name))
+    return typer.main.get_command(single)
 
 
 class _OneLineUsageErrors(TyperGroup):
@@ -28,7 +62,47 @@ class _OneLineUsageErrors(TyperGroup):
 
     Click (vendored by typer) prints a three-line usage box for these; complement answers every
     bad input with one line naming the problem and where to look, like its own errors.
+
+    The group's ``commands`` hold placeholders (name and summary only, from :data:`COMMANDS`):
+    the listing in ``--help`` and the completion of command names use them, and
+    :meth:`get_command` replaces a placeholder by the real command the first time it is needed.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._loaded: dict[str, Any] = {}
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [name for name in COMMANDS if name in self.commands]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in COMMANDS or cmd_name not in self.commands:
+            return self.commands.get(cmd_name)
+        if cmd_name not in self._loaded:
+            self._loaded[cmd_name] = load_command(cmd_name)
+        return self._loaded[cmd_name]
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """The command list from the placeholders' summaries: no command module is imported."""
+        names = [n for n in self.list_commands(ctx) if not self.commands[n].hidden]
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        rows = [(n, self.commands[n].get_short_help_str(limit)) for n in names]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def shell_complete(self, ctx: Any, incomplete: str) -> list[Any]:
+        """Command names (with their summaries) and the group's own options, nothing loaded."""
+        from typer._click.shell_completion import CompletionItem
+
+        results = [
+            CompletionItem(name, help=self.commands[name].get_short_help_str())
+            for name in self.list_commands(ctx)
+            if name.startswith(incomplete) and not self.commands[name].hidden
+        ]
+        results.extend(typer._click.Command.shell_complete(self, ctx, incomplete))
+        return results
 
     def main(  # type: ignore[override]
         self,
@@ -80,7 +154,7 @@ app = typer.Typer(
     cls=_OneLineUsageErrors,
     help="How do a semantic and a collaborative view of the same items relate?",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -96,22 +170,18 @@ def _version(value: bool) -> None:
 def _root(
     version: Annotated[
         bool | None,
-        typer.Option("--version", callback=_version, is_eager=True, help="print the version"),
+        typer.Option("--version", "-V", callback=_version, is_eager=True, help="print the version"),
     ] = None,
 ) -> None:
     """complement: diagnostics for semantic and collaborative item embeddings."""
 
 
-app.command("overlap")(overlap.overlap)
-app.command("hits")(hits_cmd.hits)
-app.command("oracle")(oracle_cmd.oracle)
-app.command("report")(report_cmd.report)
-app.command("gate")(gate_cmd.gate)
-app.command("probe")(probe_cmd.probe)
-app.command("structure")(structure_cmd.structure)
-app.command("explain")(explain_cmd.explain)
-app.command("align")(align_cmd.align)
-app.command("demo")(demo.demo)
+def _placeholder() -> None:  # pragma: no cover - never invoked: get_command loads the real one
+    raise RuntimeError("a command placeholder was invoked")
+
+
+for _name, _summary in COMMANDS.items():
+    app.command(_name, help=_summary)(_placeholder)
 
 
 def main() -> None:

@@ -36,7 +36,9 @@ class Argument:
 
 ARGUMENTS: dict[str, Argument] = {
     "sem": Argument(
-        "sem", Path, "semantic item embeddings (.npy/.npz/.parquet) [config: data.semantic]",
+        "sem", Path,
+        "semantic item embeddings (.npy/.npz/.parquet/.safetensors/.pt/.csv) "
+        "[config: data.semantic]",
         key="semantic",
     ),
     "cf": Argument(
@@ -58,6 +60,7 @@ _TYPES = {
     "path": Path,
     "bool": bool,
     "ints": str,
+    "views": list[str],
     "choice": str,
 }
 
@@ -74,12 +77,22 @@ def help_text(opt: Option) -> str:
     return opt.help + tail
 
 
+def _complete_from(choices: tuple[str, ...]) -> Callable[[str], list[str]]:
+    """Shell completion of a choice option's value (``--capacity l<TAB>``)."""
+
+    def complete(incomplete: str) -> list[str]:
+        return [c for c in choices if c.startswith(incomplete)]
+
+    return complete
+
+
 def _option_param(name: str) -> inspect.Parameter:
     opt = option(name)
     flag = opt.flag
     if opt.kind == "bool":
         flag = f"{flag}/--no-{flag[2:]}"
-    info = typer.Option(flag, help=help_text(opt), show_default=False)
+    completion = _complete_from(opt.choices) if opt.choices else None
+    info = typer.Option(flag, help=help_text(opt), show_default=False, autocompletion=completion)
     annotation: Any = Annotated[_TYPES[opt.kind] | None, info]
     return inspect.Parameter(
         name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import copy
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +39,7 @@ __all__ = [
     "fit_lowrank",
     "fit_mlp",
     "fit_ridge",
+    "one_blas_thread",
     "ridge_weights",
 ]
 
@@ -76,37 +79,63 @@ class Probe:
         return np.concatenate(parts).astype(np.float64)
 
 
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Run the enclosed linear algebra on matrices a few hundred wide on one BLAS thread.
+
+    OpenBLAS's threaded ``eigh`` of a few hundred rows synchronises its threads at every step
+    of the tridiagonal reduction: on 2 cores a 384×384 ``eigh`` takes about 0.02 s on one thread,
+    0.06 s on two when the machine is idle, and 0.3-3 s on two when other processes (or torch's
+    own threads) compete for the cores; the small products around it gain nothing from a second
+    thread either. One thread moves results only in the last bits (~1e-15 relative here;
+    eigenvector signs, which the ridge solution does not depend on).
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1, user_api="blas"):
+        yield
+
+
 def _eig(x: F64) -> tuple[F64, F64]:
+    """Eigendecomposition of ``XᵀX`` (clipped at 0): the one decomposition a ridge fit needs."""
     lam, vec = np.linalg.eigh(x.T @ x)
     return np.clip(lam, 0.0, None), vec
 
 
 def ridge_weights(x: F64, y: F64, alpha: float) -> F64:
     """``(XᵀX + αI)⁻¹ XᵀY`` (α > 0)."""
-    lam, vec = _eig(x)
-    return np.asarray(vec @ ((vec.T @ (x.T @ y)) / (lam + alpha)[:, None]), dtype=np.float64)
+    with one_blas_thread():
+        lam, vec = _eig(x)
+        return np.asarray(vec @ ((vec.T @ (x.T @ y)) / (lam + alpha)[:, None]), dtype=np.float64)
 
 
 def cv_alpha(
     x: F64, y: F64, seed: int, grid: tuple[float, ...] = ALPHA_GRID
 ) -> tuple[float, dict[str, float]]:
-    """The grid α with the smallest 5-fold cross-validated squared error, and every α's error."""
+    """The grid α with the smallest 5-fold cross-validated squared error, and every α's error.
+
+    One eigendecomposition of ``X_fitᵀ X_fit = V Λ Vᵀ`` per fold serves every α: the held-out
+    prediction is ``(X_held V) diag(1/(λ + α)) (Vᵀ X_fitᵀ Y_fit)``, a product of two matrices
+    computed once per fold with a diagonal that changes with α. The whole search runs on one
+    BLAS thread (see :func:`one_blas_thread`; its matrices are a few hundred columns wide).
+    """
     n = x.shape[0]
     folds = np.array_split(np.random.default_rng([seed, 202]).permutation(n), CV_FOLDS)
     alphas = np.asarray(grid)
     sse = np.zeros(alphas.shape[0])
-    for held in folds:
-        fit = np.ones(n, dtype=bool)
-        fit[held] = False
-        mx, my = x[fit].mean(axis=0), y[fit].mean(axis=0)
-        xf, yf = x[fit] - mx, y[fit] - my
-        lam, vec = _eig(xf)
-        a = (x[held] - mx) @ vec  # held-out sources in the eigenbasis
-        b = vec.T @ (xf.T @ yf)
-        yh = y[held] - my
-        for j, alpha in enumerate(alphas):
-            pred = (a / (lam + alpha)) @ b
-            sse[j] += float(((yh - pred) ** 2).sum())
+    with one_blas_thread():
+        for held in folds:
+            fit = np.ones(n, dtype=bool)
+            fit[held] = False
+            mx, my = x[fit].mean(axis=0), y[fit].mean(axis=0)
+            xf, yf = x[fit] - mx, y[fit] - my
+            lam, vec = _eig(xf)
+            a = (x[held] - mx) @ vec  # held-out sources in the eigenbasis
+            b = vec.T @ (xf.T @ yf)
+            yh = y[held] - my
+            for j, alpha in enumerate(alphas):
+                pred = (a / (lam + alpha)) @ b
+                sse[j] += float(((yh - pred) ** 2).sum())
     best = int(np.argmin(sse))
     return float(alphas[best]), {f"{a:g}": float(s) for a, s in zip(alphas, sse, strict=True)}
 
@@ -136,8 +165,9 @@ def fit_lowrank(x: F64, y: F64, rank: int, *, alpha: float | None = None, seed: 
         )
     a, info = _alpha(x, y, alpha, seed)
     w = ridge_weights(x, y, a)
-    gram = w.T @ (x.T @ (x @ w)) + a * (w.T @ w)
-    _, vec = np.linalg.eigh(gram)
+    with one_blas_thread():
+        gram = w.T @ (x.T @ (x @ w)) + a * (w.T @ w)
+        _, vec = np.linalg.eigh(gram)
     top = vec[:, ::-1][:, :rank]
     return Probe("lowrank", weights=w @ top @ top.T, info={"alpha": a, "rank": rank, **info})
 
@@ -164,7 +194,10 @@ def fit_mlp(
     n_valid = max(1, int(np.floor(VALID_FRAC * n)))
     valid, train = np.sort(perm[:n_valid]), np.sort(perm[n_valid:])
     previous = torch.are_deterministic_algorithms_enabled()
+    threads = torch.get_num_threads()
     torch.use_deterministic_algorithms(True, warn_only=True)
+    # one CPU thread: the same bits whatever the machine's core count (and faster on 2 cores)
+    torch.set_num_threads(1)
     try:
         torch.manual_seed(seed)
         widths = (x.shape[1], *MLP_LAYERS[capacity])
@@ -201,6 +234,7 @@ def fit_mlp(
         model.eval()
     finally:
         torch.use_deterministic_algorithms(previous)
+        torch.set_num_threads(threads)
     info = {
         "hidden": list(MLP_LAYERS[capacity]),
         "epochs_run": epoch,

@@ -37,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from complement.core.probe_metrics import l2_rows
-from complement.core.probe_models import CV_FOLDS, cv_alpha, ridge_weights
+from complement.core.probe_models import CV_FOLDS, cv_alpha, one_blas_thread, ridge_weights
 from complement.errors import UsageError
 
 __all__ = [
@@ -84,11 +84,21 @@ def _regularise(c: F64) -> F64:
     return np.asarray(c + CCA_REG * (np.trace(c) / m) * np.eye(m), dtype=np.float64)
 
 
-def cca(a: F64, b: F64) -> tuple[F64, F64, F64]:
-    """Regularised CCA of column-centred ``a``, ``b``: (correlations, weights_a, weights_b)."""
+def _whitener(a: F64) -> F64:
+    """``C_aa^-1/2`` of the regularised covariance of column-centred ``a``."""
+    return _inv_sqrt(_regularise(a.T @ a / (a.shape[0] - 1)))
+
+
+def cca(a: F64, b: F64, *, wa_half: F64 | None = None) -> tuple[F64, F64, F64]:
+    """Regularised CCA of column-centred ``a``, ``b``: (correlations, weights_a, weights_b).
+
+    ``wa_half``: ``a``'s whitener when already computed (the permutation null shuffles only
+    ``b``, so ``a``'s is the same for every permutation).
+    """
     n = a.shape[0]
-    wa_half = _inv_sqrt(_regularise(a.T @ a / (n - 1)))
-    wb_half = _inv_sqrt(_regularise(b.T @ b / (n - 1)))
+    if wa_half is None:
+        wa_half = _whitener(a)
+    wb_half = _whitener(b)
     u, s, vt = np.linalg.svd(wa_half @ (a.T @ b / (n - 1)) @ wb_half, full_matrices=False)
     return s, wa_half @ u, wb_half @ vt.T
 
@@ -130,12 +140,13 @@ def private_energy(
     elif not alpha > 0:
         raise UsageError(f"--alpha {alpha}: the ridge penalty must be positive")
     pred = np.empty_like(yt)
-    for held in np.array_split(np.random.default_rng([seed, 707]).permutation(n), CV_FOLDS):
-        fit = np.ones(n, dtype=bool)
-        fit[held] = False
-        mx, my = xs[fit].mean(axis=0), yt[fit].mean(axis=0)
-        w = ridge_weights(xs[fit] - mx, yt[fit] - my, alpha)
-        pred[held] = (xs[held] - mx) @ w + my
+    with one_blas_thread():
+        for held in np.array_split(np.random.default_rng([seed, 707]).permutation(n), CV_FOLDS):
+            fit = np.ones(n, dtype=bool)
+            fit[held] = False
+            mx, my = xs[fit].mean(axis=0), yt[fit].mean(axis=0)
+            w = ridge_weights(xs[fit] - mx, yt[fit] - my, alpha)
+            pred[held] = (xs[held] - mx) @ w + my
     energy = ((yt - pred) ** 2).sum(axis=1) / (yt**2).sum(axis=1)
     return np.asarray(energy, dtype=np.float64), float(alpha)
 
@@ -229,19 +240,26 @@ def shared_structure(
     perm = np.random.default_rng([seed, 505]).permutation(n)
     n_held = int(math.floor(HELDOUT_FRAC * n))
     held, fit = np.sort(perm[:n_held]), np.sort(perm[n_held:])
-    mx, px, ex = _pca(xs[fit], max_dim)
-    my, py, ey = _pca(ys[fit], max_dim)
-    a, b = (xs[fit] - mx) @ px, (ys[fit] - my) @ py
-    rho, wa, wb = cca(a, b)
-    ah, bh = (xs[held] - mx) @ px, (ys[held] - my) @ py
-    rho_held = _corr_columns(ah @ wa, bh @ wb)
-    rng = np.random.default_rng([seed, 606])
-    null_max = np.array([cca(a, b[rng.permutation(b.shape[0])])[0][0] for _ in range(permutations)])
-    p95 = float(np.percentile(null_max, 95))
-    above = rho > p95
-    shared = int(above.size if above.all() else np.argmin(above))
-    share_x = _share(xs[fit] - mx, a @ wa[:, :shared])
-    share_y = _share(ys[fit] - my, b @ wb[:, :shared])
+    with one_blas_thread():  # decompositions of matrices at most max_dim or d wide
+        mx, px, ex = _pca(xs[fit], max_dim)
+        my, py, ey = _pca(ys[fit], max_dim)
+        a, b = (xs[fit] - mx) @ px, (ys[fit] - my) @ py
+        wa_half = _whitener(a)
+        rho, wa, wb = cca(a, b, wa_half=wa_half)
+        ah, bh = (xs[held] - mx) @ px, (ys[held] - my) @ py
+        rho_held = _corr_columns(ah @ wa, bh @ wb)
+        rng = np.random.default_rng([seed, 606])
+        null_max = np.array(
+            [
+                cca(a, b[rng.permutation(b.shape[0])], wa_half=wa_half)[0][0]
+                for _ in range(permutations)
+            ]
+        )
+        p95 = float(np.percentile(null_max, 95))
+        above = rho > p95
+        shared = int(above.size if above.all() else np.argmin(above))
+        share_x = _share(xs[fit] - mx, a @ wa[:, :shared])
+        share_y = _share(ys[fit] - my, b @ wb[:, :shared])
     source, target = (sem, cf) if direction == "sem2cf" else (cf, sem)
     energy, used_alpha = private_energy(source, target, alpha=alpha, seed=seed)
     idx = np.arange(n)

@@ -48,6 +48,23 @@ MAX_BLOCK_ROWS = 1 << 20
 
 
 def available() -> bool:
+    """A usable CUDA GPU for torch.
+
+    False at once, without importing torch (about a second), when no GPU driver shows itself:
+    NVIDIA's kernel module or device files, WSL's GPU paravirtualisation, or AMD's compute
+    device (ROCm builds of torch answer ``torch.cuda`` too); torch could not see a GPU then.
+    """
+    import os.path
+
+    drivers = (
+        "/proc/driver/nvidia/version",
+        "/dev/nvidiactl",
+        "/dev/nvidia0",
+        "/dev/dxg",
+        "/dev/kfd",
+    )
+    if not any(os.path.exists(p) for p in drivers):
+        return False
     try:
         import torch
     except ImportError:

@@ -1,0 +1,97 @@
+"""Start-up: what ``import complement`` and ``complement --help`` load (each in a fresh process).
+
+Speed targets live in benchmarks/startup.py; these tests only check that the heavy optional
+modules stay out, which is what keeps start-up fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import types
+
+import pytest
+
+HEAVY = ("torch", "scipy.stats", "matplotlib", "ray")
+
+_REPORT = (
+    "import json, sys\n"
+    "roots = {'complement', 'torch', 'scipy', 'matplotlib', 'ray', 'numpy', 'polars'}\n"
+    "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in roots)))\n"
+)
+
+
+def modules_after(code: str) -> set[str]:
+    """The modules of interest loaded after running ``code`` in a fresh interpreter."""
+    script = code + "\n" + _REPORT
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+HELP = (
+    "import contextlib, io, sys\n"
+    "sys.argv = ['complement', '--help']\n"
+    "from complement.cli.app import main\n"
+    "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+    "    main()\n"
+)
+
+
+@pytest.mark.parametrize("heavy", HEAVY)
+def test_import_complement_leaves_heavy_modules_out(heavy):
+    assert heavy not in modules_after("import complement")
+
+
+@pytest.mark.parametrize("heavy", HEAVY)
+def test_help_leaves_heavy_modules_out(heavy):
+    assert heavy not in modules_after(HELP)
+
+
+def test_help_imports_no_command_module():
+    """The top-level --help lists commands from app.py's table; no command module is loaded."""
+    loaded = modules_after(HELP)
+    assert not {m for m in loaded if m.startswith("complement.cli.commands.")}
+    assert "complement.cli.common" not in loaded
+
+
+def test_a_command_help_loads_only_that_command():
+    code = HELP.replace("['complement', '--help']", "['complement', 'overlap', '--help']")
+    loaded = {m for m in modules_after(code) if m.startswith("complement.cli.commands.")}
+    assert loaded == {"complement.cli.commands.overlap"}
+
+
+DRIVER_FILES = ("/proc/driver/nvidia/version", "/dev/nvidiactl", "/dev/nvidia0", "/dev/dxg")
+
+
+@pytest.mark.skipif(
+    any(os.path.exists(p) for p in (*DRIVER_FILES, "/dev/kfd")), reason="a GPU driver is here"
+)
+def test_device_auto_without_a_driver_does_not_import_torch():
+    code = (
+        "from complement.retrieval import get_backend\nassert get_backend('auto').device == 'cpu'"
+    )
+    assert "torch" not in modules_after(code)
+
+
+def test_available_asks_torch_only_when_a_driver_shows(monkeypatch):
+    from complement.retrieval import gpu
+
+    asked: list[str] = []
+
+    class Cuda:
+        def is_available(self) -> bool:
+            asked.append("is_available")
+            return True
+
+        def device_count(self) -> int:
+            return 1
+
+    monkeypatch.setitem(sys.modules, "torch", types.SimpleNamespace(cuda=Cuda()))
+    monkeypatch.setattr(os.path, "exists", lambda _path: False)
+    assert gpu.available() is False and asked == []
+    monkeypatch.setattr(os.path, "exists", lambda path: path == "/dev/nvidiactl")
+    assert gpu.available() is True and asked == ["is_available"]
