@@ -3,6 +3,7 @@
 
     python benchmarks/run.py --quick        # small smoke run, about a minute
     python benchmarks/run.py                # the full grid (about 15-25 minutes on 2 cores)
+    python benchmarks/run.py --engine ray   # item k-NN and hits: Ray engine vs local engine
 
 Every (workload, method) pair runs in its own subprocess, so its peak resident memory (VmHWM,
 reset after the inputs are built) is its own. Workloads: item k-NN (the search inside
@@ -174,6 +175,56 @@ def drop_excluded(found: np.ndarray, banned: np.ndarray, k: int) -> np.ndarray:
     return np.take_along_axis(found, order, axis=1)
 
 
+def ray_engine(spec: dict[str, Any]) -> tuple[Any, float]:
+    """The Ray engine over the local backend, joined and warmed up before the clock.
+
+    Joins ``--ray-address`` (else ``RAY_ADDRESS``, else a local instance on this machine's
+    cores) and runs one tiny call, so the worker processes exist and have imported complement,
+    as on a running cluster; returns (backend, seconds of that set-up).
+    """
+    from complement.retrieval.ray import ray_backend
+
+    t0 = time.perf_counter()
+    backend = ray_backend(
+        spec["device"], address=spec.get("ray_address"), shards=spec.get("shards")
+    )
+    rng = np.random.default_rng(0)
+    warm = rng.standard_normal((256, 8), dtype=np.float32)
+    backend.topk(warm[:64], warm, 5)
+    backend.record.calls.clear()
+    return backend, time.perf_counter() - t0
+
+
+def engine_record(backend: Any) -> dict[str, Any]:
+    """The Ray engine's provenance of the timed call, with each shard's throughput."""
+    info = backend.to_dict()["ray"]
+    call = info["calls"][-1]
+    n, d = call["base_rows"], call["dim"]
+    pairs = [r * n / s for r, s in zip(call["shard_rows"], call["shard_seconds"], strict=True)]
+    per_cpu = [
+        r * n / s for r, s in zip(call["shard_rows"], call["shard_cpu_seconds"], strict=True)
+    ]
+    return {
+        "address": info["address"],
+        "nodes": info["nodes"],
+        "cpus": info["cpus"],
+        "gpus": info["gpus"],
+        "workers": call["workers"],
+        "shards": call["shards"],
+        "cpus_per_shard": call["cpus_per_shard"],
+        "base_from": call["base_from"],
+        "call_seconds": call["seconds"],
+        "shard_rows": call["shard_rows"],
+        "shard_seconds": call["shard_seconds"],
+        "shard_cpu_seconds": call["shard_cpu_seconds"],
+        # scores (query row x catalogue row) per second of one shard, and its product rate;
+        # per CPU second of the shard's worker process (less disturbed by other load)
+        "shard_pairs_per_second": [round(p) for p in pairs],
+        "shard_pairs_per_cpu_second": [round(p) for p in per_cpu],
+        "shard_gflops": [round(2 * p * d / 1e9, 2) for p in pairs],
+    }
+
+
 def run_item(spec: dict[str, Any]) -> dict[str, Any]:
     n, d, q, k, method = spec["n"], spec["d"], spec["q"], spec["k"], spec["method"]
     x = clustered(n, d, seed=1)
@@ -187,13 +238,16 @@ def run_item(spec: dict[str, Any]) -> dict[str, Any]:
     if method == "bare":  # the hardware limit: the product only, inputs prepared untimed
         xn = x / np.linalg.norm(x, axis=1, keepdims=True)
         xq = xn[rows] if qi is not None else xn
+    if method == "ray":  # --engine ray: joined and warmed up before the clock
+        engine, result["engine_setup_seconds"] = ray_engine(spec)
     peak_ok = reset_peak()
     base = _status()["VmRSS"]
     t0 = clock()
-    if method == "complement":
+    if method in ("complement", "ray"):
         from complement.retrieval import get_backend, item_knn
 
-        idx = item_knn(x, k, get_backend(spec["device"]), query_index=qi)
+        backend = engine if method == "ray" else get_backend(spec["device"])
+        idx = item_knn(x, k, backend, query_index=qi)
     elif method == "bare":
         bare_product(xq, xn, spec["device"])
         idx = None
@@ -214,6 +268,8 @@ def run_item(spec: dict[str, Any]) -> dict[str, Any]:
         raise SystemExit(f"unknown method {method}")
     result.update(timing(t0))
     result.update(memory(base, peak_ok))
+    if method == "ray":
+        result["ray"] = engine_record(engine)
     save(spec, idx)
     return result
 
@@ -244,13 +300,17 @@ def run_hits(spec: dict[str, Any]) -> dict[str, Any]:
         need = dense_bytes(n_users, n_items, d)
         if need > spec["dense_max_bytes"]:
             return {"skipped": f"would need {need / 1e9:.1f} GB"}
+    extra: dict[str, Any] = {}
+    if method == "ray":  # --engine ray: joined and warmed up before the clock
+        engine, extra["engine_setup_seconds"] = ray_engine(spec)
     peak_ok = reset_peak()
     base = _status()["VmRSS"]
     t0 = clock()
-    if method == "complement":
+    if method in ("complement", "ray"):
         from complement.retrieval import get_backend, user_topk
 
-        idx, _ = user_topk(users, items, k, get_backend(spec["device"]), history=(indptr, indices))
+        backend = engine if method == "ray" else get_backend(spec["device"])
+        idx, _ = user_topk(users, items, k, backend, history=(indptr, indices))
     elif method == "bare":
         bare_product(users, items, spec["device"])
         idx = None
@@ -270,6 +330,9 @@ def run_hits(spec: dict[str, Any]) -> dict[str, Any]:
         raise SystemExit(f"unknown method {method}")
     result: dict[str, Any] = timing(t0)
     result.update(memory(base, peak_ok))
+    result.update(extra)
+    if method == "ray":
+        result["ray"] = engine_record(engine)
     save(spec, idx)
     return result
 
@@ -452,9 +515,32 @@ def agreement(a: Path, b: Path) -> float | None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small smoke grid (about a minute)")
-    ap.add_argument("--out", type=Path, default=HERE / "results", help="folder for the JSON")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder for the JSON (default: results/, results/ray/ with --engine ray)",
+    )
     ap.add_argument("--only", default="", help="comma-separated workloads: item,overlap,hits,ooc")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="complement device")
+    ap.add_argument(
+        "--engine",
+        default="local",
+        choices=["local", "ray"],
+        help="ray: item k-NN and hits with the Ray engine against the local engine, written "
+        "to results/ray/ (needs complement[ray])",
+    )
+    ap.add_argument(
+        "--ray-address",
+        default=None,
+        help="with --engine ray: the cluster (default: $RAY_ADDRESS, else a local instance)",
+    )
+    ap.add_argument(
+        "--shards",
+        type=int,
+        default=None,
+        help="with --engine ray: shards per call (default: CPUs)",
+    )
     ap.add_argument(
         "--scratch",
         type=Path,
@@ -494,6 +580,9 @@ def main(argv: list[str] | None = None) -> int:
         args.repeat = 1 if args.quick else 2
 
     only = {w for w in args.only.split(",") if w}
+    if args.engine == "ray":
+        return main_engine(args, only)
+    args.out = args.out or HERE / "results"
     cases = [c for c in grid(args.quick) if not only or c["workload"] in only]
     args.out.mkdir(parents=True, exist_ok=True)
     args.scratch.mkdir(parents=True, exist_ok=True)
@@ -587,6 +676,148 @@ def main(argv: list[str] | None = None) -> int:
         name += "-quick"
     path = args.out / f"{name}.json"
     write_json(path, document(SCHEMA, body))
+    print(f"wrote {path}")
+    return 0
+
+
+# --- --engine ray: the Ray engine against the local engine on the same machine ---
+
+ENGINE_SCHEMA = "complement.benchmarks.engine/1"
+#: the projection's job: hits for 10M users against 1M items (one view)
+PROJECT_USERS, PROJECT_ITEMS = 10_000_000, 1_000_000
+PROJECT_WORKERS = (1, 16, 64, 256, 1024)
+
+
+def engine_grid(quick: bool) -> list[dict[str, Any]]:
+    n = 5000 if quick else 50_000
+    return [
+        {"workload": "item", "n": n, "q": n, "d": 384, "k": K},
+        {"workload": "hits", "n": n, "q": n, "d": 64, "k": HITS_K},
+    ]
+
+
+def projection(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Hours for 10M users x 1M items on N one-CPU workers, from the measured per-shard rate.
+
+    The work is the product (q x n scores); a shard's rate is its scores per CPU second of its
+    worker process (a worker with a core of its own; median over the shards of the fastest
+    run), or per wall second as measured here (``_wall_here``: the machine's other load
+    included). A worker's rate is taken to be the same at n = 1M (the search is product-bound
+    and the catalogue is read block by block), so time scales as q x n / (N x rate); per-call
+    overheads (seconds) are left out.
+    """
+    out: dict[str, Any] = {
+        "users": PROJECT_USERS,
+        "items": PROJECT_ITEMS,
+        "assumes": "one CPU per shard, its rate as measured here, per-call overheads left out",
+        "by_d": {},
+    }
+    for entry in results:
+        ray = entry["methods"].get("ray", {}).get("ray")
+        if not ray:
+            continue
+        wall = float(np.median(ray["shard_pairs_per_second"]))
+        cpu = float(np.median(ray["shard_pairs_per_cpu_second"]))
+        pairs = PROJECT_USERS * PROJECT_ITEMS
+        out["by_d"][str(entry["d"])] = {
+            "from": entry["workload"],
+            "shard_pairs_per_second": round(wall),
+            "shard_pairs_per_cpu_second": round(cpu),
+            # a worker with a core of its own (the shard's CPU time), and as measured here
+            "hours_by_workers": {
+                str(n): round(pairs / (n * cpu) / 3600, 2) for n in PROJECT_WORKERS
+            },
+            "hours_by_workers_wall_here": {
+                str(n): round(pairs / (n * wall) / 3600, 2) for n in PROJECT_WORKERS
+            },
+        }
+    return out
+
+
+def main_engine(args: argparse.Namespace, only: set[str]) -> int:
+    """``--engine ray``: each case with the local engine and the Ray engine, alternating."""
+    from complement.io.jsonio import document, write_json
+
+    out_dir = args.out or HERE / "results" / "ray"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    args.scratch.mkdir(parents=True, exist_ok=True)
+    if args.repeat is None:
+        args.repeat = 1 if args.quick else 2
+    info = machine()
+    try:
+        import ray
+
+        info["ray"] = ray.__version__
+    except ImportError:
+        raise SystemExit("--engine ray needs Ray: pip install 'complement[ray]'") from None
+    started = dt.datetime.now()
+    load_start = os.getloadavg()
+    results: list[dict[str, Any]] = []
+    for case in [c for c in engine_grid(args.quick) if not only or c["workload"] in only]:
+        runs: dict[str, list[dict[str, Any]]] = {}
+        for method in ["complement", "ray"] * args.repeat:  # alternating: the same load
+            spec = dict(
+                case,
+                method=method,
+                device=args.device,
+                ray_address=args.ray_address,
+                shards=args.shards,
+                dense_max_bytes=0,
+                save=str(args.scratch / f"idx-{method}.npy"),
+            )
+            Path(spec["save"]).unlink(missing_ok=True)
+            print(
+                f"{case['workload']:6s} n={case['n']:>7} q={case['q']:>6} d={case['d']:>4} "
+                f"{'ray' if method == 'ray' else 'local':6s}",
+                end=" ",
+                flush=True,
+            )
+            res = run_case(spec, args.timeout)
+            runs.setdefault(method, []).append(res)
+            shards = res.get("ray", {}).get("shard_seconds")
+            print(
+                f"{res.get('seconds', float('nan')):8.2f} s"
+                + (f"  shards {shards}" if shards else "")
+                + f"  {res.get('skipped') or res.get('error') or ''}",
+                flush=True,
+            )
+        local, remote = best(runs["complement"]), best(runs["ray"])
+        a, b = args.scratch / "idx-complement.npy", args.scratch / "idx-ray.npy"
+        same = a.exists() and b.exists() and bool(np.array_equal(np.load(a), np.load(b)))
+        entry: dict[str, Any] = dict(case)
+        entry["methods"] = {"local": local, "ray": remote}
+        entry["identical_lists"] = same
+        entry["memory_note"] = "peak_* figures are the driver process's only (Ray workers are not)"
+        if "seconds" in local and "seconds" in remote:
+            entry["ray_to_local"] = round(remote["seconds"] / local["seconds"], 3)
+            entry["local_pairs_per_second_per_core"] = round(
+                case["q"] * case["n"] / local["seconds"] / info["cores"]
+            )
+        if local.get("cpu_seconds"):
+            entry["local_pairs_per_cpu_second"] = round(
+                case["q"] * case["n"] / local["cpu_seconds"]
+            )
+        results.append(entry)
+    for p in args.scratch.glob("idx-*.npy"):
+        p.unlink()
+    body = {
+        "engine": "ray",
+        "grid": "quick" if args.quick else "full",
+        "device": args.device,
+        "machine": info,
+        "started": started.isoformat(timespec="seconds"),
+        "wall_seconds": round((dt.datetime.now() - started).total_seconds(), 1),
+        "load_average": {"start": list(load_start), "end": list(os.getloadavg())},
+        "k": K,
+        "repeat": args.repeat,
+        "cases": results,
+        "projection": projection(results),
+    }
+    name = f"{slug(info['cpu'])}-{info['cores']}c-{args.device}-ray-{started.date().isoformat()}"
+    if args.quick:
+        name += "-quick"
+    path = out_dir / f"{name}.json"
+    write_json(path, document(ENGINE_SCHEMA, body))
     print(f"wrote {path}")
     return 0
 

@@ -209,6 +209,10 @@ def load_config(path: Path) -> dict[str, Any]:
         doc = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config {path}: not valid TOML ({exc}); fix the file") from None
+    except (RecursionError, ValueError):  # nested too deeply, or a number too long to convert
+        raise ConfigError(
+            f"config {path}: nested too deeply or holds a number too long to read; fix the file"
+        ) from None
     where = str(path)
     known_sections = {"data", "options", *COMMANDS}
     for section, body in doc.items():

@@ -15,6 +15,8 @@ Definitions (fixed; also in docs/definitions.md and the gate's JSON):
   the current report; intervals are not used).
 - A value that is null (not finite) in the current report but a number in the baseline is a
   regression; null in the baseline only, or in both, passes (there is nothing to drop from).
+- An interval with a null, NaN or infinite end is no interval: the point test decides (an
+  interval that is missing never widens the margin, so it can never turn a drop into a pass).
 """
 
 from __future__ import annotations
@@ -106,8 +108,12 @@ def check_bound(rule: Rule, bound: str, limit: float, b: Value, c: Value) -> Che
     tol = limit if bound == "max_drop_abs" else limit * abs(base)
     higher = rule.direction == "higher"
     drop = base - cur if higher else cur - base
-    if b.ci is not None and c.ci is not None:
-        margin = math.hypot((b.ci[1] - b.ci[0]) / 2, (c.ci[1] - c.ci[0]) / 2)
+    margin = (
+        math.hypot((b.ci[1] - b.ci[0]) / 2, (c.ci[1] - c.ci[0]) / 2)
+        if b.ci is not None and c.ci is not None
+        else math.nan
+    )
+    if math.isfinite(margin):
         beyond = drop - margin
         rel = ">" if beyond > tol else "<="
         why = f"interval: drop {_g(drop)} - margin {_g(margin)} = {_g(beyond)} {rel} tol {_g(tol)}"

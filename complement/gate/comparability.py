@@ -1,15 +1,18 @@
 """Whether two reports can be compared at all: same schema, split, item universe and metric.
 
 A property that neither report carries is skipped; the schema and, when both reports carry a
-split, its kind, cutoff and test fraction are always compared. Pure functions over parsed JSON.
+split, its kind, cutoff and test fraction are always compared. A NaN or infinite number among
+them is bad input (an InputError), never a difference. Pure functions over parsed JSON.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from complement.errors import InputError
 from complement.gate.paths import get
 
 __all__ = ["Comparability", "check_comparable"]
@@ -64,6 +67,13 @@ def check_comparable(baseline: Any, current: Any) -> Comparability:
     checks: list[dict[str, Any]] = []
 
     def add(what: str, b: Any, c: Any, *, required: bool = False) -> None:
+        for which, value in (("baseline", b), ("current", c)):
+            if isinstance(value, float) and not math.isfinite(value):
+                # NaN never equals itself: it would read as "differs" (exit 3), not bad input
+                raise InputError(
+                    f"gate: the {which} report's {what} is {value!r}, not a finite number "
+                    "(JSON has no NaN or infinity); give a report written by complement --json"
+                )
         if b is None and c is None and not required:
             return
         checks.append({"what": what, "baseline": b, "current": c, "same": b == c})

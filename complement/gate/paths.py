@@ -9,7 +9,11 @@ at in one report, with its 95% interval found as the rule's ``ci`` setting says:
   ``ci95`` sibling when the value is its parent's first key or is named ``mean``/``value``;
 - ``ci = PATH``: the interval at that path; ``ci = false``: no interval.
 
-A missing path, a section that was not run, or a node that is not a number is an InputError.
+A missing path, a section that was not run, or a node that is not a number is an InputError;
+so is a value that is NaN or infinite (JSON has neither: complement writes null for a value
+that is not finite, and null is what the checks treat as "no value"). An interval with a null,
+NaN or infinite end counts as no interval, so the point test decides: a missing interval is
+never read as an infinitely wide one.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from complement.gate.rules import KeyPath, Rule, dotted
 __all__ = [
     "MISSING",
     "Value",
+    "finite_interval",
     "get",
     "is_interval",
     "lookup",
@@ -110,6 +115,14 @@ def lookup(doc: Any, rule: Rule, which: str) -> Value:
         node = node[key]
     if node is not None and (isinstance(node, bool) or not isinstance(node, (int, float))):
         raise InputError(f"gate: path {path_str!r} in the {which} report is {node!r}, not a number")
+    if isinstance(node, float) and not math.isfinite(node):
+        # JSON has no NaN or infinity; complement writes a value that is not finite as null, so
+        # NaN, Infinity or an overflowing literal such as 1e999 came from elsewhere
+        raise InputError(
+            f"gate: path {path_str!r} in the {which} report is {_literal(node)}, not a finite "
+            "number (JSON has no NaN or infinity; complement writes such a value as null); "
+            "give a report written by complement --json"
+        )
     if rule.ci == "auto" and ci_path is None:
         parent = resolve_path(doc, rule.path[:-1])
         leaf = rule.path[-1]
@@ -134,7 +147,24 @@ def lookup(doc: Any, rule: Rule, which: str) -> Value:
             raise InputError(
                 f"gate: interval {dotted(ci_path or ())!r} in the {which} report is not [lo, hi]"
             )
-        if ci_node[0] is not None and ci_node[1] is not None:
-            ci = (float(ci_node[0]), float(ci_node[1]))
-    value = None if node is None or not math.isfinite(float(node)) else float(node)
+        ci = finite_interval(ci_node)
+    value = None if node is None else float(node)
     return Value(value, ci, dotted(ci_path) if ci_path is not None and ci else None)
+
+
+def finite_interval(node: Any) -> tuple[float, float] | None:
+    """``[lo, hi]`` as a pair of finite floats; None (no interval) when either end is null,
+    NaN or infinite, so that a missing interval is never taken for a wide one."""
+    lo, hi = node
+    if lo is None or hi is None:
+        return None
+    pair = (float(lo), float(hi))
+    if not all(math.isfinite(v) for v in pair):
+        return None
+    return pair
+
+
+def _literal(value: float) -> str:
+    if math.isnan(value):
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"

@@ -9,6 +9,7 @@ reads files.
 from __future__ import annotations
 
 import math
+import sys
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -59,6 +60,16 @@ class Rule:
     direction: str = "higher"
     ci: str | KeyPath | None = "auto"  # "auto", an explicit path, or None (no interval)
     name: str | None = None
+
+    def __post_init__(self) -> None:
+        # a NaN bound compares false with everything, so it would pass every value
+        for name, limit in self.bounds.items():
+            if isinstance(limit, bool) or not isinstance(limit, (int, float)):
+                raise ConfigError(
+                    f"rule {dotted(self.path)!r}: {name} = {limit!r} must be a number"
+                )
+            if not math.isfinite(limit):
+                raise ConfigError(f"rule {dotted(self.path)!r}: {name} = {limit!r} must be finite")
 
     def to_dict(self) -> dict[str, Any]:
         ci: Any = self.ci if isinstance(self.ci, str) or self.ci is None else dotted(self.ci)
@@ -125,6 +136,16 @@ def parse_rules(text: str, where: str) -> tuple[list[Rule], bool]:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"rules {where}: not valid TOML ({exc}); fix the file") from None
+    except RecursionError:
+        raise ConfigError(
+            f"rules {where}: not usable TOML (arrays or tables nested too deeply to read); "
+            "fix the file"
+        ) from None
+    except ValueError:  # an integer of more than 4300 digits (Python's conversion limit)
+        raise ConfigError(
+            f"rules {where}: not usable TOML (it holds a number too long to read, more than "
+            f"{sys.get_int_max_str_digits()} digits); fix the file"
+        ) from None
     unknown = sorted(set(doc) - {"rule", "defaults"})
     if unknown:
         raise ConfigError(

@@ -26,8 +26,8 @@ DEFINITIONS = {
     "is better; b = baseline value, c = current value",
     "max_drop_abs": "tolerance tau = the given number",
     "max_drop_rel": "tolerance tau = the given fraction times |b|",
-    "point_test": "used when either report has no 95% interval for the value: "
-    "regression iff drop > tau",
+    "point_test": "used when either report has no 95% interval for the value (an interval "
+    "with a null, NaN or infinite end counts as none): regression iff drop > tau",
     "interval_test": "used when both reports carry a 95% interval: margin m = "
     "sqrt(h_b^2 + h_c^2) with half-widths h = (hi - lo) / 2 (the half-width of the interval of "
     "the difference of two independent estimates); regression iff drop - m > tau, i.e. the "
@@ -35,7 +35,8 @@ DEFINITIONS = {
     "min": "regression iff c < min (point value of the current report)",
     "max": "regression iff c > max (point value of the current report)",
     "null": "a null (non-finite) current value where the baseline has a number is a "
-    "regression; null in the baseline passes",
+    "regression; null in the baseline passes; a NaN or infinite literal where a value is "
+    "read is bad input (exit 2)",
     "interval_lookup": "ci = 'auto' (default): the value node's own {mean|value, ci95}; else "
     "the parent's ci95 mapping keyed by the value's key; else a '<key>_ci95' sibling; else a "
     "[lo, hi] 'ci95' sibling when the value is its parent's first key or is named "

@@ -22,8 +22,12 @@ __all__ = ["log_coverage"]
 def log_coverage(
     log: Interactions, views: Views, max_missing: float | None = None
 ) -> tuple[npt.NDArray[np.int64], dict[str, Any]]:
-    """(item index of every log row, -1 without embeddings; the coverage summary)."""
-    uniq, inverse = np.unique(log.items, return_inverse=True)
+    """(item index of every log row, -1 without embeddings; the coverage summary).
+
+    The log's distinct item ids are looked up once (:func:`map_ids`) and spread to the rows
+    through their codes, so no string is built per row.
+    """
+    uniq, inverse = log.item_ids, log.item_codes
     pos = map_ids(views.ids, uniq)
     index = pos[inverse]
     unknown = pos < 0
@@ -41,7 +45,7 @@ def log_coverage(
         "n_users": int(log.user_ids.shape[0]),
         "n_items_in_log": int(uniq.shape[0]),
         "n_items_without_embeddings": int(unknown.sum()),
-        "n_rows_without_embeddings": int(unknown[inverse].sum()),
+        "n_rows_without_embeddings": int(np.count_nonzero(index < 0)),
         "items_without_embeddings_first": first,
     }
     share = info["n_rows_without_embeddings"] / max(log.n_rows, 1)

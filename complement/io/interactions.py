@@ -7,7 +7,7 @@ datetimes, or text holding either; everything is converted to float64 seconds-or
 
 from __future__ import annotations
 
-import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,107 +18,76 @@ import polars as pl
 
 from complement.errors import InputError
 from complement.io.files import require_file as _require_file
-from complement.io.ids import ids_from_series
-from complement.io.parquet import parquet_columns, polars_reason, read_parquet
+from complement.io.ids import canonical_ids, ids_from_series
+from complement.io.parquet import polars_reason
+from complement.io.tables_in import READ_ERRORS, Table, describe_columns, open_table
 
-__all__ = ["Interactions", "load_interactions", "load_split_files"]
+__all__ = [
+    "Interactions",
+    "id_codes",
+    "interactions_from_frame",
+    "load_interactions",
+    "load_split_files",
+]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Interactions:
-    """A log as parallel arrays. ``users`` are codes into ``user_ids``; ``items`` are ids."""
+    """A log as parallel arrays of integer codes, with strings for the distinct ids only.
+
+    Row ``r`` is user ``user_ids[users[r]]`` and item ``item_ids[item_codes[r]]``;
+    ``user_ids`` and ``item_ids`` are the distinct canonical ids, sorted as strings. A log of
+    millions of rows thus costs 16 bytes a row for its ids (plus 8 for a timestamp), never one
+    Python or numpy string per row. :attr:`items` (one id string per row) is built on demand.
+
+    The constructor also takes ``items=`` (one canonical id string per row), as it did before
+    the codes: ``Interactions(path=..., user_ids=..., users=..., items=..., timestamps=...)``
+    gives the same object as the codes would.
+    """
 
     path: str
     user_ids: npt.NDArray[np.str_]
     users: npt.NDArray[np.int64]
-    items: npt.NDArray[np.str_]
+    item_ids: npt.NDArray[np.str_]
+    item_codes: npt.NDArray[np.int64]
     timestamps: npt.NDArray[np.float64] | None
+
+    def __init__(
+        self,
+        path: str,
+        user_ids: npt.NDArray[np.str_],
+        users: npt.NDArray[np.int64],
+        items: npt.NDArray[np.str_] | None = None,
+        timestamps: npt.NDArray[np.float64] | None = None,
+        *,
+        item_ids: npt.NDArray[np.str_] | None = None,
+        item_codes: npt.NDArray[np.int64] | None = None,
+    ) -> None:
+        if items is not None:
+            if item_ids is not None or item_codes is not None:
+                raise TypeError("give items, or item_ids with item_codes, not both")
+            item_ids, codes = np.unique(np.asarray(items, dtype=str), return_inverse=True)
+            item_codes = codes.reshape(-1).astype(np.int64, copy=False)
+        if item_ids is None or item_codes is None:
+            raise TypeError("Interactions needs items, or item_ids and item_codes")
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "user_ids", user_ids)
+        object.__setattr__(self, "users", users)
+        object.__setattr__(self, "item_ids", item_ids)
+        object.__setattr__(self, "item_codes", item_codes)
+        object.__setattr__(self, "timestamps", timestamps)
 
     @property
     def n_rows(self) -> int:
         return int(self.users.shape[0])
 
-
-_SNIFF_BYTES = 64 * 1024
-_HEADER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_:. -]{0,31}")
-#: A read error from polars: any of its exception types, or a panic of its Rust core.
-READ_ERRORS: tuple[type[BaseException], ...] = (Exception, pl.exceptions.PanicException)
-
-
-def csv_quote_char(path: Path, separator: str) -> str | None:
-    """``'"'`` when a field near the start of the file opens with a double quote, else None.
-
-    Quoting is recognised only where it is used, so RecBole-style files whose ids contain a
-    stray ``"`` keep reading as before, and fully quoted CSV files read as CSV.
-    """
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(_SNIFF_BYTES)
-    except OSError:
-        return None
-    head = head.removeprefix(b"\xef\xbb\xbf")
-    sep = re.escape(separator.encode())
-    return '"' if re.search(rb"(?:^|[\r\n]|" + sep + rb')"', head) else None
+    @property
+    def items(self) -> npt.NDArray[np.str_]:
+        """The item id of every row (built on demand: one string per row)."""
+        return self.item_ids[self.item_codes]
 
 
-def describe_columns(columns: list[str]) -> str:
-    """The columns for an error message, unless the first line does not look like a header.
-
-    A file without a header row has data (possibly a secret) on its first line, and polars
-    takes that line as the column names: those are never echoed.
-    """
-    if 0 < len(columns) <= 30 and all(
-        _HEADER_NAME.fullmatch(c) and sum(ch.isdigit() for ch in c) <= 4 for c in columns
-    ):
-        return f"columns: {', '.join(columns)}"
-    return (
-        f"its first line, {len(columns)} fields not shown here, does not look like a header "
-        "row; the file needs a header naming its columns"
-    )
-
-
-class _Parquet:
-    """A parquet file read like a LazyFrame (names, then chosen columns) through pyarrow."""
-
-    def __init__(self, path: Path, where: str) -> None:
-        self.path, self.where = path, where
-
-    def names(self) -> list[str]:
-        return parquet_columns(self.path)
-
-    def collect(self, columns: list[str]) -> pl.DataFrame:
-        return read_parquet(self.path, self.where, columns)
-
-
-class _Csv:
-    def __init__(self, lazy: pl.LazyFrame) -> None:
-        self.lazy = lazy
-
-    def names(self) -> list[str]:
-        return self.lazy.collect_schema().names()
-
-    def collect(self, columns: list[str]) -> pl.DataFrame:
-        return self.lazy.select(columns).collect()
-
-
-def open_table(path: Path, what: str) -> _Parquet | _Csv:
-    """A parquet file, or a text file: comma-separated for .csv, tab-separated otherwise.
-
-    Parquet goes through pyarrow (see :func:`read_parquet`); text through polars' lazy CSV
-    reader, quoting recognised where the file uses it (:func:`csv_quote_char`).
-    """
-    suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        return _Parquet(path, f"{what} {path}")
-    sep = "," if suffix == ".csv" else "\t"
-    return _Csv(
-        pl.scan_csv(
-            path, separator=sep, quote_char=csv_quote_char(path, sep), infer_schema_length=10000
-        )
-    )
-
-
-def _scan(path: Path) -> _Parquet | _Csv:
+def _scan(path: Path) -> Table:
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         return open_table(path, "interaction log")
@@ -207,12 +176,50 @@ def _timestamp_values(series: pl.Series, path: Path, column: str) -> npt.NDArray
 
 
 def _ids(series: pl.Series, path: Path, column: str) -> npt.NDArray[np.str_]:
-    if series.null_count() > 0:
+    """The canonical id of every row (one string per row; :func:`id_codes` avoids that)."""
+    ids, codes = id_codes(series, path, column)
+    return ids[codes]
+
+
+def id_codes(
+    series: pl.Series, path: Path, column: str
+) -> tuple[npt.NDArray[np.str_], npt.NDArray[np.int64]]:
+    """(the distinct canonical ids sorted as strings, the code of every row into them).
+
+    The same ids and codes as ``np.unique(canonical ids of every row, return_inverse=True)``,
+    without one string per row: the column's own values are coded (numbers by numpy, whose
+    temporary arrays go back to the system at once; text and other types ranked by polars),
+    only the distinct values become canonical strings, and values that turn into the same id
+    (``" 7"`` and ``"7"``, ``-0.0`` and ``0.0``) are merged afterwards.
+    """
+    where = f"interaction log {path} column {column!r}"
+    nulls = series.null_count()
+    if nulls > 0:
         raise InputError(
-            f"interaction log {path}: column {column!r} has {series.null_count()} empty ids; "
+            f"interaction log {path}: column {column!r} has {nulls} empty ids; "
             "every interaction needs a user and an item id"
         )
-    return ids_from_series(series, f"interaction log {path} column {column!r}")
+    ids_from_series(series.head(0), where)  # refuses lists, structs, booleans, ... up front
+    n = series.len()
+    if n == 0:
+        return np.empty(0, dtype=str), np.empty(0, dtype=np.int64)
+    dtype = series.dtype
+    if dtype.is_float() or (dtype.is_integer() and dtype not in (pl.Int128, pl.UInt128)):
+        values, inverse = np.unique(series.to_numpy(), return_inverse=True)
+        codes = inverse.reshape(-1).astype(np.int64, copy=False)
+        del inverse
+        distinct = canonical_ids(values, where)
+    else:
+        if isinstance(dtype, pl.Categorical | pl.Enum):
+            series = series.cast(pl.String)
+        codes = np.asarray(series.rank("dense").to_numpy(), dtype=np.int64)  # 1 .. m
+        codes -= 1
+        first = np.empty(int(codes.max()) + 1, dtype=np.int64)  # a row holding each value
+        first[codes] = np.arange(n, dtype=np.int64)
+        distinct = ids_from_series(series.gather(first), where)
+    ids, remap = np.unique(distinct, return_inverse=True)
+    np.take(remap.reshape(-1).astype(np.int64, copy=False), codes, out=codes)
+    return ids, codes
 
 
 def load_interactions(
@@ -259,18 +266,60 @@ def load_interactions(
         raise InputError(
             f"interaction log {p}: cannot be read ({polars_reason(exc)}); check the file"
         ) from None
+    log = interactions_from_frame(frame, str(p), p, u, i, t)
+    del frame, table
+    _release_arrow_memory()
+    return log
+
+
+def _release_arrow_memory() -> None:
+    """Hand the memory pyarrow kept from reading a parquet log back to the system.
+
+    Its pool keeps freed blocks for reuse; after a log of millions of rows that is hundreds
+    of megabytes that the rest of the run (retrieval, bootstrap) would be counted on top of.
+    """
+    arrow = sys.modules.get("pyarrow")
+    if arrow is not None:
+        try:
+            arrow.default_memory_pool().release_unused()
+        except Exception:  # pragma: no cover - an older pyarrow without release_unused
+            pass
+
+
+def interactions_from_frame(
+    frame: pl.DataFrame, label: str, where: Path, user: str, item: str, time: str | None
+) -> Interactions:
+    """A log from a frame whose columns are resolved (``user``, ``item``, ``time`` or None).
+
+    ``label`` becomes :attr:`Interactions.path`; ``where`` names the log in messages. The ids
+    are read as codes (:func:`id_codes`), never as one string per row.
+    """
     if frame.height == 0:
-        raise InputError(f"interaction log {p}: has no rows; give a log with interactions")
-    user_raw = _ids(frame[u], p, u)
-    user_ids, users = np.unique(user_raw, return_inverse=True)
-    ts = _timestamps(frame[t], p, t) if t is not None else None
+        raise InputError(f"interaction log {label}: has no rows; give a log with interactions")
+    user_ids, users = id_codes(frame[user], where, user)
+    ts = _timestamps(frame[time], where, time) if time is not None else None
+    item_ids, item_codes = id_codes(frame[item], where, item)
     return Interactions(
-        path=str(p),
+        path=label,
         user_ids=user_ids,
-        users=users.astype(np.int64),
-        items=_ids(frame[i], p, i),
+        users=users,
         timestamps=ts,
+        item_ids=item_ids,
+        item_codes=item_codes,
     )
+
+
+def _merge_codes(
+    ids_a: npt.NDArray[np.str_],
+    codes_a: npt.NDArray[np.int64],
+    ids_b: npt.NDArray[np.str_],
+    codes_b: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.str_], npt.NDArray[np.int64]]:
+    """Two coded columns as one: the union of their sorted distinct ids, codes into it."""
+    ids = np.union1d(ids_a, ids_b)
+    into_a = np.searchsorted(ids, ids_a).astype(np.int64)
+    into_b = np.searchsorted(ids, ids_b).astype(np.int64)
+    return ids, np.concatenate([into_a[codes_a], into_b[codes_b]])
 
 
 def load_split_files(
@@ -284,8 +333,8 @@ def load_split_files(
     """The user's own split: train and test logs concatenated (train first), and train's length."""
     a = load_interactions(train, user_col=user_col, item_col=item_col, time_col=time_col)
     b = load_interactions(test, user_col=user_col, item_col=item_col, time_col=time_col)
-    raw_users = np.concatenate([a.user_ids[a.users], b.user_ids[b.users]])
-    user_ids, users = np.unique(raw_users, return_inverse=True)
+    user_ids, users = _merge_codes(a.user_ids, a.users, b.user_ids, b.users)
+    item_ids, item_codes = _merge_codes(a.item_ids, a.item_codes, b.item_ids, b.item_codes)
     ts = (
         np.concatenate([a.timestamps, b.timestamps])
         if a.timestamps is not None and b.timestamps is not None
@@ -294,8 +343,9 @@ def load_split_files(
     merged = Interactions(
         path=f"{a.path}+{b.path}",
         user_ids=user_ids,
-        users=users.astype(np.int64),
-        items=np.concatenate([a.items, b.items]),
+        users=users,
         timestamps=ts,
+        item_ids=item_ids,
+        item_codes=item_codes,
     )
     return merged, a.n_rows

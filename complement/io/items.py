@@ -18,8 +18,8 @@ import polars as pl
 from complement.errors import InputError
 from complement.io.files import require_file as _require_file
 from complement.io.ids import ids_from_series
-from complement.io.interactions import READ_ERRORS, describe_columns, open_table
 from complement.io.parquet import polars_reason
+from complement.io.tables_in import READ_ERRORS, describe_columns, open_table
 from complement.io.views import map_ids
 
 __all__ = ["ItemTitles", "load_items"]

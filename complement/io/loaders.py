@@ -112,13 +112,4 @@ def interactions_from(
     u = _log._resolve_column(columns, user_col, "--user-col", where)
     i = _log._resolve_column(columns, item_col, "--item-col", where)
     t = _log._resolve_column(columns, time_col, "--time-col", where) if time_col else None
-    if frame.height == 0:
-        raise InputError(f"interaction log {label}: has no rows; give a log with interactions")
-    user_ids, users = np.unique(_log._ids(frame[u], where, u), return_inverse=True)
-    return Interactions(
-        path=label,
-        user_ids=user_ids,
-        users=users.astype(np.int64),
-        items=_log._ids(frame[i], where, i),
-        timestamps=_log._timestamps(frame[t], where, t) if t is not None else None,
-    )
+    return _log.interactions_from_frame(frame, label, where, u, i, t)

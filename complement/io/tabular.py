@@ -194,7 +194,7 @@ def load_text_table(path: Path, what: str, *, vector_cols: str | None = None) ->
     """
     import polars as pl
 
-    from complement.io.interactions import csv_quote_char
+    from complement.io.tables_in import csv_quote_char
 
     kind = "CSV" if path.suffix.lower() == ".csv" else "TSV"
     where = f"{what} {path}"

@@ -54,8 +54,12 @@ def check_target(
         raise InputError(f"{flag} -: this output cannot go to standard output; give a file name")
     p = Path(text)
     real = _real(p)
+    if os.path.islink(p) and not os.path.isdir(os.path.dirname(real) or "."):
+        raise InputError(
+            f"{flag} {p}: is a link that does not lead to a file in a folder; give a file name"
+        )
     try:
-        info = os.stat(real)
+        info = os.stat(p)  # follows a link to what it leads to
     except FileNotFoundError:
         info = None
     except OSError as exc:
@@ -123,11 +127,16 @@ class OutputSet:
             check_target(option, path, inputs=self.inputs, folder=folder, stdout_ok=stdout_ok)
 
     def stage(self, path: str | os.PathLike[str], data: bytes) -> None:
-        """Render ``data`` for ``path`` into a temporary file beside it (``-``: stdout)."""
+        """Render ``data`` for ``path`` into a temporary file beside it (``-``: stdout).
+
+        A link is kept: the file it leads to is replaced, not the link itself.
+        """
         target = os.fspath(path)
         if target == STDOUT:
             self._stdout.append(data)
             return
+        if os.path.islink(target):
+            target = _real(target)
         directory = os.path.dirname(os.path.abspath(target))
         if not os.path.isdir(directory):
             os.makedirs(directory)

@@ -319,6 +319,226 @@ def gate_args(*args: Any) -> Callable[[Path, Any], list[Any]]:
     return build
 
 
+# --- builders for the hardened readers, the joins, the outputs and the gate inputs ---
+
+
+def npy_header(shape: tuple[int, ...], descr: str = "<f4") -> bytes:
+    """A version 1.0 .npy header declaring ``shape`` (no data follows)."""
+    body = f"{{'descr': {descr!r}, 'fortran_order': False, 'shape': {shape!r}, }}"
+    body += " " * (-(len(body) + 11) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + len(body).to_bytes(2, "little") + body.encode("latin1")
+
+
+def zipped(name: str, member: bytes, *, deflate: bool = True) -> Callable[[Path], Path]:
+    """An .npz whose only member ``embeddings.npy`` holds ``member`` (any bytes)."""
+    import zipfile
+
+    def make(tmp: Path) -> Path:
+        kind = zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED
+        with zipfile.ZipFile(tmp / name, "w", compression=kind) as zf:
+            zf.writestr("embeddings.npy", member)
+        return tmp / name
+
+    return make
+
+
+def patched_zip(name: str, patch: Callable[[bytearray], None]) -> Callable[[Path], Path]:
+    """A valid .npz of 40 x 8 float32 (stored), then ``patch`` applied to its bytes."""
+
+    def make(tmp: Path) -> Path:
+        np.savez(tmp / "ok.npz", embeddings=_SEM)
+        data = bytearray((tmp / "ok.npz").read_bytes())
+        patch(data)
+        (tmp / name).write_bytes(bytes(data))
+        return tmp / name
+
+    return make
+
+
+def cut_member(name: str) -> Callable[[Path], Path]:
+    """A deflated member whose data ends before its header's size; its zip sizes say full."""
+    import struct
+    import zipfile
+
+    def make(tmp: Path) -> Path:
+        head = npy_header((10, 4))
+        with zipfile.ZipFile(tmp / name, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("embeddings.npy", head + b"\0" * 16)
+        data = bytearray((tmp / name).read_bytes())
+        full = len(head) + 10 * 4 * 4
+        struct.pack_into("<I", data, 22, full)  # local header: uncompressed size
+        central = data.find(b"PK\x01\x02")
+        struct.pack_into("<I", data, central + 24, full)  # central directory: the same
+        (tmp / name).write_bytes(bytes(data))
+        return tmp / name
+
+    return make
+
+
+def encrypted(data: bytearray) -> None:
+    """Set the 'encrypted' flag of the first member (local header and central directory)."""
+    data[6] |= 1
+    data[data.find(b"PK\x01\x02") + 8] |= 1
+
+
+def flip_data_byte(data: bytearray) -> None:
+    """Damage one byte of the stored vectors, so the member no longer matches its CRC-32."""
+    data[200] ^= 0xFF
+
+
+def deflate_damaged(tmp: Path) -> bytes:
+    import zipfile
+
+    arr = np.random.default_rng(0).standard_normal((200, 8)).astype(np.float32)
+    np.savez_compressed(tmp / "ok.npz", embeddings=arr)
+    with zipfile.ZipFile(tmp / "ok.npz") as zf:
+        info = zf.getinfo("embeddings.npy")
+    data = bytearray((tmp / "ok.npz").read_bytes())
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    data[start + 200 : start + 260] = b"\xff" * 60
+    return bytes(data)
+
+
+def io_setting(module: str, attribute: str, value: Any) -> Callable[[Any], None]:
+    """Set ``complement.io.<module>.<attribute>`` to ``value`` for one case."""
+
+    def apply(monkeypatch: Any) -> None:
+        import importlib
+
+        monkeypatch.setattr(importlib.import_module(f"complement.io.{module}"), attribute, value)
+
+    return apply
+
+
+def less_memory(module: str) -> Callable[[Any], None]:
+    """A machine with 1,000 bytes of memory, as ``complement.io.<module>`` sees it."""
+    return io_setting(module, "physical_memory", lambda: 1000)
+
+
+def patched(
+    build: Callable[[Path, Any], list[Any]], *patches: Callable[[Any], None]
+) -> Callable[[Path, Any], list[Any]]:
+    """``build`` after applying each patch to the monkeypatch fixture."""
+
+    def run(tmp: Path, mp: Any) -> list[Any]:
+        for apply in patches:
+            apply(mp)
+        return build(tmp, mp)
+
+    return run
+
+
+def fifo(name: str) -> Callable[[Path], Path]:
+    def make(tmp: Path) -> Path:
+        os.mkfifo(tmp / name)
+        return tmp / name
+
+    return make
+
+
+def pickled(name: str) -> Callable[[Path], Path]:
+    import pickle
+
+    return raw(name, pickle.dumps([[1.0, 2.0]]))
+
+
+def npz_as_npy(tmp: Path) -> Path:
+    np.savez(tmp / "z.npz", embeddings=_SEM)
+    (tmp / "z.npz").rename(tmp / "zip.npy")
+    return tmp / "zip.npy"
+
+
+def sem_parquet(ids: Any, vectors: Any = None, name: str = "sem.parquet"):
+    """A semantic parquet file: an ``item_id`` column and a ``vec`` list column."""
+
+    def make(tmp: Path) -> Path:
+        vec = _SEM.tolist() if vectors is None else vectors
+        frame = pl.DataFrame({"item_id": ids, "vec": vec})
+        frame.write_parquet(tmp / name)
+        return tmp / name
+
+    return make
+
+
+def two_views(
+    sem_make: Callable[[Path], Path], *extra: Any, cf_name: str = "cf.npy"
+) -> Callable[[Path, Any], list[Any]]:
+    """overlap SEM CF where ``sem_make`` writes the semantic view; CF is bare 40 x 4 rows."""
+
+    def build(tmp: Path, _mp: Any) -> list[Any]:
+        _, cf = views(tmp)
+        args = [e(tmp) if callable(e) else e for e in extra]
+        return ["overlap", sem_make(tmp), cf, "--k", "5", *args]
+
+    return build
+
+
+def parquet_log(name: str, frame: dict[str, Any]) -> Callable[[Path], Path]:
+    def make(tmp: Path) -> Path:
+        pl.DataFrame(frame).write_parquet(tmp / name)
+        return tmp / name
+
+    return make
+
+
+def hits_log(make: Callable[[Path], Path], *extra: Any) -> Callable[[Path, Any], list[Any]]:
+    """hits SEM CF --interactions LOG (the log written by ``make``) plus extra."""
+
+    def build(tmp: Path, _mp: Any) -> list[Any]:
+        sem, cf = views(tmp)
+        return ["hits", sem, cf, "--interactions", make(tmp), "--quiet", "--k", "5", *extra]
+
+    return build
+
+
+def timestamps_all(value: str) -> str:
+    """The log with every timestamp set to ``value``."""
+    rows = [row.rsplit(",", 1)[0] + f",{value}" for row in LOG_ROWS.splitlines()]
+    return LOG_HEADER + "\n".join(rows) + "\n"
+
+
+def tied_log() -> str:
+    """10 interactions, 8 of them at the earliest time 1."""
+    rows = [f"{u},{(u * 3 + j) % N_ITEMS},{1 if n < 8 else 2}"
+            for n, (u, j) in enumerate((u, j) for u in range(5) for j in range(2))]  # fmt: skip
+    return LOG_HEADER + "\n".join(rows) + "\n"
+
+
+def explain_items(make: Callable[[Path], Path], *extra: Any) -> Callable[[Path, Any], list[Any]]:
+    """explain 3 SEM CF --items ITEMS (written by ``make``) plus extra."""
+
+    def build(tmp: Path, _mp: Any) -> list[Any]:
+        return ["explain", "3", *views(tmp), "--items", make(tmp), *extra]
+
+    return build
+
+
+def proc_link(tmp: Path) -> Path:
+    """out.json, a symbolic link to a file in /proc (a kernel file, not a place to write)."""
+    (tmp / "out.json").symlink_to("/proc/self/status")
+    return tmp / "out.json"
+
+
+def gate_current(text: str | Callable[[], str]) -> Callable[[Path, Any], list[Any]]:
+    """gate NEW.json --baseline COSINE.json where NEW.json holds ``text``."""
+
+    def build(tmp: Path, _mp: Any) -> list[Any]:
+        _, _ = reports(tmp)
+        (tmp / "new.json").write_text(text() if callable(text) else text)
+        return ["gate", tmp / "new.json", "--baseline", tmp / "cosine.json"]
+
+    return build
+
+
+def nan_overlap() -> str:
+    """The cosine report with its headline overlap replaced by a NaN literal (not JSON)."""
+    import json
+
+    doc = json.loads(_REPORTS["cosine"])
+    doc["overlap"]["k"]["5"]["overlap"] = float("nan")
+    return json.dumps(doc)
+
+
 CASES = [
     # --- files ---
     Case(
@@ -337,6 +557,11 @@ CASES = [
         "file-unsupported-type",
         bad_sem(text("vectors.txt", "1 2 3\n")),
         ("vectors.txt", "unsupported file type", ".npy, .npz or .parquet"),
+    ),
+    Case(
+        "file-not-regular",
+        bad_sem(fifo("pipe.npy")),
+        ("pipe.npy", "not a regular file (a pipe, socket or device)", "save the data to a file"),
     ),
     # --- file contents ---
     Case(
@@ -449,6 +674,129 @@ CASES = [
         ],
         ("--drop-invalid", "only 0 valid shared items remain", "fix the embeddings"),
     ),
+    Case(
+        "npy-header-larger-than-file",
+        bad_sem(raw("huge.npy", npy_header((10**12, 384)) + b"\0" * 1024)),
+        ("huge.npy", "declares shape (1000000000000, 384) of float32", "1536.0 TB", "truncated"),
+    ),
+    Case(
+        "npy-impossible-shape",
+        bad_sem(raw("imp.npy", npy_header((0, 2**40, 2**40, 2**40)) + b"\0" * 64)),
+        ("imp.npy", "larger than any array can be", "re-save it with numpy.save"),
+    ),
+    Case(
+        "npy-is-text",
+        bad_sem(text("text.npy", "1,2,3\n4,5,6\n")),
+        ("text.npy", "not a .npy file (it holds text)", "re-save it with numpy.save"),
+    ),
+    Case(
+        "npy-is-zip",
+        bad_sem(npz_as_npy),
+        ("zip.npy", "it is a zip archive, perhaps an .npz", "give it a .npz name"),
+    ),
+    Case(
+        "npy-is-pickle",
+        bad_sem(pickled("p.npy")),
+        ("p.npy", "Python objects (a pickle)", "never loads"),
+    ),
+    Case(
+        "npz-zip-bomb",
+        patched(
+            bad_sem(zipped("bomb.npz", npy_header((1024, 1024)) + b"\0" * 4 * 2**20)),
+            io_setting("npz", "NPZ_RATIO_FLOOR", 2**20),
+        ),
+        ("bomb.npz member 'embeddings'", "likely zip bomb", "numpy.savez (uncompressed)"),
+    ),
+    Case(
+        "npz-too-large-for-memory",
+        patched(
+            bad_sem(lambda tmp: (np.savez(tmp / "big.npz", embeddings=_SEM), tmp / "big.npz")[1]),
+            less_memory("npz"),
+        ),
+        ("big.npz member 'embeddings'", "more than this machine has", "save it as a .npy file"),
+    ),
+    Case(
+        "npz-member-header-larger-than-member",
+        bad_sem(zipped("big.npz", npy_header((10**12, 384)) + b"\0" * 64)),
+        ("big.npz member 'embeddings'", "but the member holds only", "re-save it with numpy.savez"),
+    ),
+    Case(
+        "npz-member-larger-than-header",
+        bad_sem(zipped("slack.npz", npy_header((2, 2)) + b"\0" * (16 + 200_000))),
+        ("slack.npz member 'embeddings'", "far more than its header's shape (2, 2)", "numpy.savez"),
+    ),
+    Case(
+        "npz-member-data-cut",
+        bad_sem(cut_member("cut.npz")),
+        ("cut.npz member 'embeddings'", "its data ends after 16 bytes of the 160 bytes", "savez"),
+    ),
+    Case(
+        "npz-member-text",
+        bad_sem(zipped("text.npz", b"hello, world\n")),
+        ("text.npz member 'embeddings'", "not a .npy file (it holds text)", "numpy.savez"),
+    ),
+    Case(
+        "npz-member-pickle",
+        bad_sem(zipped("pick.npz", __import__("pickle").dumps([1.0]))),
+        ("pick.npz member 'embeddings'", "Python objects (a pickle)", "numpy.save"),
+    ),
+    Case(
+        "npz-member-encrypted",
+        bad_sem(patched_zip("x.npz", encrypted)),
+        ("x.npz member 'embeddings'", "is encrypted", "(without a password)"),
+    ),
+    Case(
+        "npz-corrupt-deflate",
+        bad_sem(raw("corrupt.npz", deflate_damaged)),
+        ("corrupt.npz", "compressed data is corrupt", "re-save it with numpy.savez"),
+    ),
+    Case(
+        "npz-corrupt-crc",
+        bad_sem(patched_zip("crc.npz", flip_data_byte)),
+        ("crc.npz", "the archive is corrupt (Bad CRC-32", "re-save it with numpy.savez"),
+    ),
+    Case(
+        "parquet-empty",
+        bad_sem(
+            parquet(
+                "empty.parquet",
+                {
+                    "item_id": pl.Series([], dtype=pl.Int64),
+                    "vec": pl.Series([], dtype=pl.List(pl.Float32)),
+                },
+            )
+        ),
+        ("empty.parquet", "the table is empty (0 rows)", "an id and a vector"),
+    ),
+    Case(
+        "parquet-vectors-text",
+        bad_sem(sem_parquet(range(N_ITEMS), [["x", "y"]] * N_ITEMS, "strvec.parquet")),
+        ("strvec.parquet", "column 'vec' holds String values, not numbers", "float vectors"),
+    ),
+    Case(
+        "parquet-vectors-empty",
+        bad_sem(
+            sem_parquet(
+                range(N_ITEMS), pl.Series([[]] * N_ITEMS, dtype=pl.List(pl.Float32)), "dim0.parquet"
+            )
+        ),
+        ("dim0.parquet", "are empty (dimension 0)", "store (n_items, dim) vectors"),
+    ),
+    Case(
+        "parquet-ids-nested",
+        bad_sem(sem_parquet([{"a": i} for i in range(N_ITEMS)], name="struct.parquet")),
+        ("struct.parquet id column 'item_id'", "ids have type Struct", "one integer or text id"),
+    ),
+    Case(
+        "parquet-ids-binary",
+        bad_sem(sem_parquet([b"\xff%d" % i for i in range(N_ITEMS)], name="bin.parquet")),
+        ("bin.parquet id column 'item_id'", "bytes that are not UTF-8 text", "integers or text"),
+    ),
+    Case(
+        "parquet-too-large-for-memory",
+        patched(bad_sem(sem_parquet(range(N_ITEMS), name="x.parquet")), less_memory("parquet")),
+        ("x.parquet", "of data, more than this machine's memory", "split the file"),
+    ),
     # --- ids ---
     Case(
         "rows-differ-without-ids",
@@ -484,6 +832,73 @@ CASES = [
         "ids-2d",
         sem_ids(ids_file("grid.npy", np.arange(N_ITEMS).reshape(20, 2))),
         ("grid.npy", "ids must be one-dimensional", "one id per row"),
+    ),
+    Case(
+        "join-positional-vs-ids",
+        lambda tmp, _mp: [
+            "overlap",
+            sem_parquet(np.arange(1, N_ITEMS + 1))(tmp),
+            views(tmp)[1],
+            "--k",
+            "5",
+        ],
+        (
+            "cf.npy has no ids (its rows are numbered 0..39) but ",
+            "sem.parquet has ids, so joining them would pair items by row number",
+            "semantic ids 1..40 (40 items), collaborative row numbers 0..39",
+            "shifted by one",
+            "--cf-ids",
+            "--positional-ids",
+        ),
+    ),
+    Case(
+        "join-too-few-shared",
+        overlap_with(
+            "--k",
+            "5",
+            "--sem-ids",
+            ids_file("sem_ids.npy", np.arange(N_ITEMS)),
+            "--cf-ids",
+            ids_file("cf_ids.npy", np.arange(25, 25 + N_ITEMS)),
+        ),
+        ("share only 15 item ids, 38%", "--min-shared 0.5 needs 20", "--min-shared 0.37"),
+    ),
+    Case(
+        "join-ids-written-differently",
+        overlap_with(
+            "--k",
+            "5",
+            "--sem-ids",
+            ids_file("sem_ids.npy", np.arange(N_ITEMS)),
+            "--cf-ids",
+            ids_file("cf_ids.txt", "".join(f"{i}.0\n" for i in range(N_ITEMS))),
+        ),
+        ("share 0 item ids", "the ids match once written alike", "write them the same way"),
+    ),
+    Case(
+        "min-shared-out-of-range",
+        overlap_with("--k", "5", "--min-shared", "2"),
+        ("--min-shared 2", "must be at most 1", "give a smaller value"),
+    ),
+    Case(
+        "ids-float-too-large",
+        sem_ids(ids_file("f.npy", np.arange(N_ITEMS) * 1e16 + 1e20)),
+        ("f.npy", "ids are floats above 2^53", "store ids as integers or text"),
+    ),
+    Case(
+        "ids-bytes-not-utf8",
+        sem_ids(ids_file("b.npy", np.array([b"\xff%d" % i for i in range(N_ITEMS)]))),
+        ("b.npy", "ids are bytes that are not UTF-8 text", "store ids as integers or text"),
+    ),
+    Case(
+        "ids-file-empty",
+        sem_ids(ids_file("e.txt", "\n\n")),
+        ("e.txt", "the file is empty", "give one id per line"),
+    ),
+    Case(
+        "ids-zero-size-dtype",
+        sem_ids(raw("u0.npy", npy_header((N_ITEMS,), "<U0"))),
+        ("u0.npy", "dtype <U0 has zero-size elements", "integer/text ids"),
     ),
     # --- interaction log ---
     Case(
@@ -526,6 +941,50 @@ CASES = [
         log_case(raw("cut.parquet", lambda tmp: parquet_bytes(tmp)[:300])),
         ("cut.parquet", "cannot be read", "check the file"),
     ),
+    Case(
+        "log-no-header",
+        log_case(log("headerless.csv", LOG_ROWS)),
+        ("headerless.csv", "no column 'user_id'", "does not look like a header row", "--user-col"),
+    ),
+    Case(
+        "log-malformed-csv",
+        log_case(log("ragged.csv", LOG_HEADER + '"1,2,3\n' + LOG_ROWS)),
+        ("ragged.csv", "cannot be read (malformed CSV", "check the file"),
+    ),
+    Case(
+        "log-not-utf8",
+        log_case(raw("bin.csv", LOG_HEADER.encode() + b"1,\xff\xfe,3\n" + LOG_ROWS.encode())),
+        ("bin.csv", "cannot be read (not UTF-8 text)", "check the file"),
+    ),
+    Case(
+        "log-ids-nested",
+        log_case(
+            parquet_log(
+                "list.parquet",
+                {"user_id": [1, 2], "item_id": [[1], [2]], "timestamp": [5, 6]},
+            )
+        ),
+        ("list.parquet column 'item_id'", "ids have type List(Int64)", "one integer or text id"),
+    ),
+    Case(
+        "log-timestamps-nested",
+        hits_log(
+            parquet_log(
+                "sts.parquet",
+                {
+                    "user_id": [u for u in range(10) for _ in range(6)],
+                    "item_id": [(u * 7 + j) % N_ITEMS for u in range(10) for j in range(6)],
+                    "timestamp": [{"a": n} for n in range(60)],
+                },
+            )
+        ),
+        ("sts.parquet", "column 'timestamp' has type Struct", "not a timestamp", "ISO 8601"),
+    ),
+    Case(
+        "log-same-column-twice",
+        log_case(log("same.csv", LOG_HEADER + LOG_ROWS), "--item-col", "user_id"),
+        ("same.csv", "the user, item and time columns must differ", "--item-col"),
+    ),
     # --- options ---
     Case(
         "k-not-smaller-than-items",
@@ -559,6 +1018,26 @@ CASES = [
         "device-cuda-without-gpu",
         overlap_with("--k", "5", "--device", "cuda"),
         ("--device cuda", "no usable CUDA GPU", "--device cpu"),
+    ),
+    Case(
+        "max-missing-nan",
+        run_with_log("hits", "--k", "5", "--max-missing", "nan"),
+        ("--max-missing nan", "must be a finite number"),
+    ),
+    Case(
+        "alpha-infinite",
+        run_with_log("probe", "--alpha", "inf", n=120),
+        ("--alpha inf", "must be a finite number"),
+    ),
+    Case(
+        "seed-too-large",
+        run_with_log("probe", "--capacity", "mlp1", "--seed", str(2**70), n=120),
+        (f"--seed {2**70}", "must be at most 9223372036854775807", "give a smaller value"),
+    ),
+    Case(
+        "n-boot-too-large",
+        run_with_log("hits", "--k", "5", "--n-boot", "1000000000"),
+        ("--n-boot 1000000000", "must be at most 100000", "give a smaller value"),
     ),
     # --- config file ---
     Case(
@@ -647,6 +1126,31 @@ CASES = [
         disk_full,
         ("out.json", "cannot be written (No space left on device)", "free space"),
     ),
+    Case(
+        "output-is-an-input",
+        overlap_with("--k", "5", "--json", lambda tmp: tmp / "sem.npy"),
+        ("--json", "sem.npy: is one of this run's inputs", "never overwrites its inputs"),
+    ),
+    Case(
+        "output-is-a-device",
+        overlap_with("--k", "5", "--json", "/dev/null"),
+        ("--json /dev/null", "is not a regular file (a device, FIFO or socket)", "file name"),
+    ),
+    Case(
+        "output-symlink-into-proc",
+        overlap_with("--k", "5", "--json", proc_link),
+        ("--json", "out.json: the folder /proc/", "is not writable", "choose another path"),
+    ),
+    Case(
+        "output-is-a-fifo",
+        overlap_with("--k", "5", "--json", fifo("out.json")),
+        ("--json", "out.json: is not a regular file (a device, FIFO or socket)", "file name"),
+    ),
+    Case(
+        "html-to-stdout",
+        lambda tmp, _mp: ["report", *views(tmp), "--k", "5", "--html", "-"],
+        ("--html -", "this output cannot go to standard output", "give a file name"),
+    ),
     # --- splits and user-level evaluation (hits, oracle) ---
     Case(
         "log-required",
@@ -694,6 +1198,18 @@ CASES = [
         "cutoff-leaves-train-empty",
         run_with_log("hits", "--k", "5", "--split", "temporal", "--cutoff", "-5"),
         ("cutoff -5", "leaves train empty", "choose a --cutoff inside that range"),
+    ),
+    Case(
+        "timestamps-all-equal",
+        run_with_log("hits", "--k", "5", "--split", "temporal", body=timestamps_all("5")),
+        ("all timestamps are equal (5)", "at least two distinct times", "--split user-temporal"),
+    ),
+    Case(
+        "temporal-cutoff-tied",
+        run_with_log(
+            "hits", "--k", "5", "--split", "temporal", "--test-frac", "0.5", body=tied_log()
+        ),
+        ("cutoff 1", "8 of the 10 interactions share the earliest time 1", "lower --test-frac"),
     ),
     Case(
         "test-frac-out-of-range",
@@ -795,6 +1311,34 @@ CASES = [
         ],
         ("items.parquet", "no column 'name'", "--title-col"),
     ),
+    Case(
+        "items-empty",
+        explain_items(text("items.csv", "item_id,title\n")),
+        ("items.csv", "the table is empty (0 rows)", "give one row per item"),
+    ),
+    Case(
+        "items-title-nested",
+        explain_items(
+            parquet("items.parquet", {"item_id": range(N_ITEMS), "title": [["a"]] * N_ITEMS})
+        ),
+        ("items.parquet", "title column 'title' has type List(String)", "--title-col"),
+    ),
+    Case(
+        "items-title-binary",
+        explain_items(
+            parquet("items.parquet", {"item_id": range(N_ITEMS), "title": [b"\xff"] * N_ITEMS})
+        ),
+        ("items.parquet", "holds bytes that are not UTF-8 text", "store the titles as text"),
+    ),
+    Case(
+        "items-same-column",
+        explain_items(
+            text("items.csv", "item_id,title\n" + "".join(f"{i},t{i}\n" for i in range(N_ITEMS))),
+            "--title-col",
+            "item_id",
+        ),
+        ("items.csv", "the id and title columns are both 'item_id'", "--title-col"),
+    ),
     # --- align ---
     Case(
         "align-method-unknown",
@@ -884,6 +1428,21 @@ CASES = [
             lambda tmp: tmp / "cosine.json",
         ),
         ("current file", "not a complement JSON document", "complement report"),
+    ),
+    Case(
+        "gate-report-nested-too-deep",
+        gate_current("[" * 100_000 + "]" * 100_000),
+        ("new.json", "not usable JSON (lists or objects nested too deeply", "complement --json"),
+    ),
+    Case(
+        "gate-report-number-too-long",
+        gate_current('{"schema": "complement.report/1", "n": ' + "7" * 5000 + "}"),
+        ("new.json", "a number too long to read, more than 4300 digits", "complement --json"),
+    ),
+    Case(
+        "gate-value-not-finite",
+        gate_current(nan_overlap),
+        ("'overlap.k.5.overlap' in the current report is NaN", "not a finite number", "--json"),
     ),
     Case(
         "gate-not-comparable",
