@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ __all__ = [
     "Settings",
     "option",
     "parse_ints",
+    "parse_views",
     "resolve",
 ]
 
@@ -85,6 +87,69 @@ def parse_ints(value: Any, name: str = "k") -> tuple[int, ...]:
     return tuple(sorted(set(out)))
 
 
+_VIEW_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+#: one named view: (name, embeddings path, ids path or None)
+ViewSpec = tuple[str, str, str | None]
+
+
+def parse_views(
+    value: Any, where: str = "--view", base: Path | None = None
+) -> tuple[ViewSpec, ...]:
+    """``--view NAME=PATH[:IDS]`` flags, or a ``[views]`` table (NAME = "PATH" or
+    NAME = {path = "PATH", ids = "IDS"}), as (name, path, ids) in the order given."""
+    specs: list[ViewSpec] = []
+    if isinstance(value, Mapping):
+        for name, body in value.items():
+            if isinstance(body, str):
+                path, ids = body, None
+            elif (
+                isinstance(body, Mapping)
+                and isinstance(body.get("path"), str)
+                and set(body) <= {"path", "ids"}
+            ):
+                path, ids = body["path"], body.get("ids")
+                if ids is not None and not isinstance(ids, str):
+                    raise ConfigError(f"{where}: view {name!r}: ids must be a path string")
+            else:
+                raise ConfigError(
+                    f"{where}: view {name!r} must be a path or {{path = ..., ids = ...}}"
+                )
+            specs.append((str(name), path, ids))
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            if isinstance(item, (list, tuple)) and len(item) == 3:
+                specs.append((str(item[0]), str(item[1]), item[2]))
+                continue
+            text = str(item)
+            name, sep, rest = text.partition("=")
+            if not sep or not rest:
+                raise UsageError(
+                    f"{where} {text!r}: give NAME=PATH or NAME=PATH:IDS, e.g. --view cf=cf.npy"
+                )
+            path, colon, ids = rest.rpartition(":")
+            if not colon or not path:
+                path, ids = rest, ""
+            specs.append((name.strip(), path, ids or None))
+    else:
+        raise UsageError(f"{where}: give views as NAME=PATH (repeat --view for each view)")
+    seen: set[str] = set()
+    out: list[ViewSpec] = []
+    for name, path, ids in specs:
+        if not _VIEW_NAME.match(name):
+            raise UsageError(
+                f"{where}: view name {name!r}: use letters, digits, '_', '-' or '.' only"
+            )
+        if name in seen:
+            raise UsageError(f"{where}: view name {name!r} is given twice; name each view once")
+        seen.add(name)
+        if base is not None:
+            path = str(base / path)
+            ids = None if ids is None else str(base / ids)
+        out.append((name, path, ids))
+    return tuple(out)
+
+
 def _check_type(opt: Option, value: Any, where: str) -> Any:
     kind = opt.kind
     bad = False
@@ -107,6 +172,11 @@ def _check_type(opt: Option, value: Any, where: str) -> Any:
             value = parse_ints(value, opt.name)
         except UsageError as exc:
             raise ConfigError(f"{where}: {exc}") from None
+    elif kind == "views":
+        try:
+            value = parse_views(value, where)
+        except UsageError as exc:
+            raise ConfigError(str(exc)) from None
     if bad:
         expected = {
             "int": "an integer",
@@ -214,7 +284,7 @@ def load_config(path: Path) -> dict[str, Any]:
             f"config {path}: nested too deeply or holds a number too long to read; fix the file"
         ) from None
     where = str(path)
-    known_sections = {"data", "options", *COMMANDS}
+    known_sections = {"data", "options", "views", *COMMANDS}
     for section, body in doc.items():
         if section not in known_sections:
             close = difflib.get_close_matches(section, sorted(known_sections), n=1)
@@ -226,6 +296,12 @@ def load_config(path: Path) -> dict[str, Any]:
             raise ConfigError(f"config {where}: unknown section [{section}]; {hint}")
         if not isinstance(body, dict):
             raise ConfigError(f"config {where}: {section!r} must be a [section] of keys")
+        if section == "views":
+            try:
+                doc["views"] = parse_views(body, f"config {where} [views]")
+            except UsageError as exc:
+                raise ConfigError(str(exc)) from None
+            continue
         if section == "data":
             catalogue: Mapping[str, Option] = DATA_KEYS
         elif section == "options":
@@ -270,6 +346,15 @@ def resolve(
     for name in names:
         opt = OPTIONS.get(name) or DATA_KEYS[name]
         flag = flags.get(name)
+        if opt.kind == "views":
+            if flag:
+                values[name], sources[name] = parse_views(flag), "flag"
+            elif "views" in doc:
+                values[name] = parse_views(doc["views"], base=base)
+                sources[name] = f"{path}[views]"
+            else:
+                values[name], sources[name] = (), "default"
+            continue
         if flag is not None:
             if opt.kind == "ints":
                 flag = parse_ints(flag, name)

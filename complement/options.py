@@ -46,8 +46,16 @@ def _opts(*options: Option) -> dict[str, Option]:
 
 
 DATA_KEYS = _opts(
-    Option("semantic", "path", help="semantic item embeddings (.npy/.npz/.parquet)"),
-    Option("collaborative", "path", help="collaborative item embeddings (.npy/.npz/.parquet)"),
+    Option(
+        "semantic",
+        "path",
+        help="semantic item embeddings (.npy/.npz/.parquet/.safetensors/.pt/.csv)",
+    ),
+    Option(
+        "collaborative",
+        "path",
+        help="collaborative item embeddings (.npy/.npz/.parquet/.safetensors/.pt/.csv)",
+    ),
     Option("sem_ids", "path", help="ids of the semantic .npy rows (.npy or one id per line)"),
     Option("cf_ids", "path", help="ids of the collaborative .npy rows (.npy or one id per line)"),
     Option("interactions", "path", help="interaction log (.parquet/.csv/.tsv)"),
@@ -58,6 +66,16 @@ DATA_KEYS = _opts(
     Option("cf_users_ids", "path", help="ids of the collaborative user-embedding rows"),
     Option("train", "path", help="train log for --split files"),
     Option("test", "path", help="test log for --split files"),
+    Option(
+        "cf_replicate",
+        "path",
+        help="the collaborative model trained again (another seed): the noise ceiling",
+    ),
+    Option(
+        "sem_replicate",
+        "path",
+        help="the semantic model again (another seed or encoder run): the noise ceiling",
+    ),
 )
 
 OPTIONS: dict[str, Option] = _opts(
@@ -171,6 +189,14 @@ OPTIONS: dict[str, Option] = _opts(
         None,
         help='parquet views: the per-dimension columns, a glob such as "emb_*"',
     ),
+    # many views
+    Option(
+        "view",
+        "views",
+        (),
+        help="a named item-embedding view NAME=PATH or NAME=PATH:IDS (repeat for each view)",
+    ),
+    Option("anchor", "str", None, help="the view the others are ranked against (e.g. the CF)"),
     # engine
     Option(
         "engine",
@@ -223,6 +249,7 @@ VIEW_OPTIONS = (
 #: the user-level commands score each view as defined (cosine / inner product): no --metric
 RANKING_VIEWS = ("semantic", "collaborative", "sem_ids", "cf_ids", "drop_invalid", *JOIN_OPTIONS)
 ENGINE_OPTIONS = ("engine", "ray_address")
+REPLICATES = ("cf_replicate", "sem_replicate")
 LOG_OPTIONS = ("interactions", "user_col", "item_col", "time_col", "max_missing")
 SPLIT_OPTIONS = ("split", "test_frac", "cutoff", "valid_frac", "train", "test")
 #: the split options a probe uses (no validation part: train interactions = non-test rows)
@@ -241,23 +268,27 @@ NOT_PROVENANCE = (*OUTPUT_OPTIONS, *OUTPUT_FOLDERS, "quiet")
 #: command -> the options it takes (from OPTIONS and DATA_KEYS), in the order of its --help
 COMMANDS: dict[str, tuple[str, ...]] = {
     "overlap": VIEW_OPTIONS + RUN_OPTIONS + ("k", "sample") + LOG_OPTIONS
-    + ("items", "title_col", "per_item"),
+    + ("items", "title_col", "per_item") + REPLICATES,
     "hits": RANKING_VIEWS + LOG_OPTIONS + SPLIT_OPTIONS + USER_OPTIONS + RUN_OPTIONS
-    + ("k", "n_boot") + RANKED + ("per_user",),
+    + ("k", "n_boot") + RANKED + ("per_user",) + REPLICATES,
     "oracle": RANKING_VIEWS + LOG_OPTIONS + SPLIT_OPTIONS + USER_OPTIONS + RUN_OPTIONS
     + ("k", "n_boot", "rrf_depth") + RANKED + ("per_user",),
     "probe": VIEW_OPTIONS + RUN_OPTIONS + LOG_OPTIONS + PROBE_SPLIT + USER_OPTIONS
     + ("capacity", *PROBE_OPTIONS, "max_interactions", "items", "title_col", "per_item"),
     "structure": VIEW_OPTIONS + ("seed", "json", "quiet")
     + ("max_dim", "permutations", "direction", "alpha", "items", "title_col")
-    + LOG_OPTIONS + ("per_item",),
+    + LOG_OPTIONS + ("per_item",) + REPLICATES,
     "explain": VIEW_OPTIONS + ("device", *ENGINE_OPTIONS, "json", "quiet")
     + ("neighbours", "items", "item_col", "title_col"),
     "report": VIEW_OPTIONS + RUN_OPTIONS + LOG_OPTIONS + SPLIT_OPTIONS + USER_OPTIONS
     + ("k", "sample", "n_boot", "items", "title_col", "rrf_depth")
     + (*PROBE_OPTIONS, "max_interactions")
-    + ("max_dim", "permutations", "html", "markdown") + RANKED + ("per_item", "per_user"),
+    + ("max_dim", "permutations", "html", "markdown") + RANKED + ("per_item", "per_user")
+    + REPLICATES,
     "gate": ("baseline", "rules", "allow_incomparable", "json", "markdown"),
+    "compare": ("view", "anchor", "metric", "drop_invalid", "positional_ids", "min_shared")
+    + LOG_OPTIONS + SPLIT_OPTIONS + RUN_OPTIONS
+    + ("k", "sample", "n_boot", "html", "markdown"),
     "align": RANKING_VIEWS + LOG_OPTIONS + SPLIT_OPTIONS + USER_OPTIONS + RUN_OPTIONS
     + ("n_boot", "rrf_depth", "method", "epochs", "lr", "dim", "export") + RANKED,
     "demo": ("quiet",),

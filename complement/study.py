@@ -24,10 +24,12 @@ from complement.io.jsonio import write_json
 from complement.io.sources import InMemory
 from complement.pipeline import Context, Section, load_context, provenance
 from complement.pipeline.align import run_align
+from complement.pipeline.compare import compare_provenance, run_compare
 from complement.pipeline.context import log_given
 from complement.pipeline.engine import backend_for
 from complement.pipeline.explain import run_explain
 from complement.pipeline.hits import run_hits
+from complement.pipeline.many import load_many
 from complement.pipeline.oracle import run_oracle
 from complement.pipeline.overlap import run_overlap
 from complement.pipeline.probe import capacities_of, run_probe
@@ -86,6 +88,35 @@ def _plain(name: str, value: Any) -> Any:
         if name in DATA_KEYS:
             return InMemory(value, name)
     return value
+
+
+def _view_inputs(
+    views: Any,
+) -> tuple[list[Any], dict[str, tuple[Any, Any]]]:
+    """``view=`` of the API: paths stay text; arrays become in-memory inputs, each named in
+    the settings by its label (``<in-memory array 1682×384: view sem>``)."""
+    if isinstance(views, (str, tuple)):
+        views = [views]
+    plain: list[Any] = []
+    inputs: dict[str, tuple[Any, Any]] = {}
+    for item in views:
+        if not (isinstance(item, (list, tuple)) and len(item) in (2, 3)):
+            plain.append(item)  # "NAME=PATH[:IDS]": parsed with the flags' rules
+            continue
+        name, value = str(item[0]), item[1]
+        ids = item[2] if len(item) == 3 else None
+        if not isinstance(value, (str, os.PathLike)) or not (
+            ids is None or isinstance(ids, (str, os.PathLike))
+        ):
+            value = _plain_view(value, f"view {name}")
+            ids = None if ids is None else _plain_view(ids, f"view {name} ids")
+            inputs[name] = (value, ids)
+        plain.append((name, str(value), None if ids is None else str(ids)))
+    return plain, inputs
+
+
+def _plain_view(value: Any, role: str) -> Any:
+    return os.fspath(value) if isinstance(value, (str, os.PathLike)) else InMemory(value, role)
 
 
 @dataclass(frozen=True)
@@ -246,6 +277,25 @@ class Study:
         ctx = self._context(settings, need_split=True)
         ctx.require_split()
         return self._finish(run_align(ctx, folder), settings)
+
+    def compare(self, **options: Any) -> Section:
+        """``complement compare``: N named views, pairwise agreement and what each adds.
+
+        ``view=[("sem", path_or_array, ids_or_None), ...]`` (or ``"NAME=PATH[:IDS]"``
+        strings) names the views, in order; without it the config's ``[views]`` table is
+        used. ``anchor=`` ranks the other views by what they add to one view.
+        """
+        given = options.pop("view", self.options.get("view"))
+        inputs: dict[str, tuple[Any, Any]] = {}
+        if given is not None:
+            given, inputs = _view_inputs(given)
+            options["view"] = given
+        settings = self.settings("compare", **options)
+        if inputs:
+            settings = replace(settings, extra={**settings.extra, "view_inputs": inputs})
+        backend = self.backend(settings)
+        section = run_compare(load_many(settings, backend))
+        return compare_provenance(section, settings, backend)
 
     def report(self, **options: Any) -> Report:
         """``complement report``: every diagnostic in one document."""

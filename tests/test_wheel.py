@@ -23,6 +23,7 @@ FIXTURE_FILES = {
     "complement.toml",
     "sem.npy",
     "cf.npy",
+    "cf_seed1.npy",
     "item_ids.npy",
     "interactions.parquet",
     "items.parquet",

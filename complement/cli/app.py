@@ -35,6 +35,8 @@ COMMANDS: dict[str, str] = {
     "(--markdown).",
     "gate": "Compare a new report with the last accepted one; exit 0 pass, 1 regression, 2 bad "
     "input, 3 not comparable.",
+    "compare": "Many named views: pairwise overlap@k and CKA, per-view recall, unique hits, "
+    "N-view oracles, greedy selection.",
     "probe": "Alignment probes: fit a map from one view to the other, score it on shifted items.",
     "structure": "Shared vs private: CCA with a permutation null, shared variance, private "
     "energy per item.",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from complement.core import evaluation
 from complement.core import hits as hits_core
+from complement.pipeline.ceiling import ceiling_part, hits_ceiling
 from complement.pipeline.context import Context
 from complement.pipeline.section import Section, Skip, make_section
 
@@ -65,4 +66,5 @@ def run_hits(ctx: Context) -> Section:
         definitions={**evaluation.DEFINITIONS, **hits_core.DEFINITIONS},
         views=views.to_dict(),
         interactions=ctx.coverage,
+        **ceiling_part(hits_ceiling(ctx, result)),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from complement.core import structure as structure_core
+from complement.pipeline.ceiling import ceiling_part, structure_ceiling
 from complement.pipeline.context import Context
 from complement.pipeline.section import Section, make_section
 
@@ -29,4 +30,5 @@ def run_structure(ctx: Context) -> Section:
         result.to_dict(),
         definitions=structure_core.DEFINITIONS,
         views=views.to_dict(),
+        **ceiling_part(structure_ceiling(ctx, result)),
     )

@@ -263,6 +263,71 @@ def _structure(sec: Mapping[str, Any], figs: Mapping[str, Any]) -> Figures:
              "subspace.")]  # fmt: skip
 
 
+def _pair(sec: Mapping[str, Any], a: str, b: str, *path: str) -> float:
+    value = _num(get(sec, "pairs", a, b, *path))
+    if value is None:
+        value = _num(get(sec, "pairs", b, a, *path))
+    return math.nan if value is None else value
+
+
+def _heatmap(ax: Any, names: list[str], values: list[list[float]], title: str) -> Any:
+    """A view × view matrix in [0, 1], each cell annotated; the diagonal left blank."""
+    image = ax.imshow(values, vmin=0.0, vmax=1.0, cmap="viridis")
+    for i, row in enumerate(values):
+        for j, value in enumerate(row):
+            if not math.isnan(value):
+                ax.text(j, i, fmt(value), ha="center", va="center", fontsize=8,
+                        color="white" if value < 0.6 else "black")  # fmt: skip
+    ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
+    ax.set_yticks(range(len(names)), names)
+    ax.set_title(title, fontsize=10)
+    return image
+
+
+def _compare(sec: Mapping[str, Any], figs: Mapping[str, Any]) -> Figures:
+    views = sec.get("views")
+    names = [str(v) for v in views] if isinstance(views, list) else []
+    if len(names) < 2:
+        return []
+    out: Figures = []
+    k = headline_k(ks(get(sec, "pairs", names[0], names[1])))
+    panels: list[tuple[str, ...]] = [("cka_linear",), ("cka_debiased",)]
+    titles = ["linear CKA", "debiased linear CKA"]
+    if k is not None:
+        panels.insert(0, ("k", str(k), "overlap"))
+        titles.insert(0, f"overlap@{k}")
+    size = 1.0 + 0.55 * len(names)
+    fig = _new_figure(size * len(panels) + 0.8, size + 0.6)
+    axes = fig.subplots(1, len(panels))
+    image = None
+    for ax, path, title in zip(axes, panels, titles, strict=True):
+        values = [[math.nan if a == b else _pair(sec, a, b, *path) for b in names] for a in names]
+        image = _heatmap(ax, names, values, title)
+    if image is not None:
+        fig.colorbar(image, ax=list(axes), shrink=0.8)
+    out.append((figure_png(fig), "Pairwise agreement of the views: neighbour overlap at the "
+                "headline k (chance is k/(n−1)), linear CKA and debiased linear CKA (near 0 "
+                "for unrelated views)."))  # fmt: skip
+    kk = headline_k(ks(sec))
+    steps = get(sec, "k", str(kk), "greedy") if kk is not None else None
+    if isinstance(steps, list) and steps:
+        fig = _new_figure(1.6 + 0.7 * len(steps), 3.2)
+        ax = fig.add_subplot()
+        xs = list(range(len(steps)))
+        budgets = [_nan(get(s, "budget")) for s in steps]
+        errs = [_err(b, get(s, "ci95", "budget")) for s, b in zip(steps, budgets, strict=True)]
+        ax.bar(xs, budgets, color=[_BLUE] + [_PURPLE] * (len(steps) - 1), width=0.6, capsize=4,
+               yerr=[[e[0] for e in errs], [e[1] for e in errs]])  # fmt: skip
+        ax.set_xticks(xs, [("" if j == 0 else "+ ") + str(get(s, "view")) for j, s in
+                           enumerate(steps)])  # fmt: skip
+        ax.set_ylabel(f"budget oracle Recall@{kk}")
+        _style(ax)
+        out.append((figure_png(fig), f"Greedy forward selection: Recall@{kk} of the budget "
+                    "oracle as views are added (the first bar is a single view), with 95% "
+                    "bootstrap intervals over users."))  # fmt: skip
+    return out
+
+
 #: the figures of each document kind that has any
 FIGURES: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], Figures]] = {
     "overlap": _overlap,
@@ -270,6 +335,7 @@ FIGURES: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], Figures]] = 
     "oracle": _oracle,
     "probe": _probe,
     "structure": _structure,
+    "compare": _compare,
 }
 
 

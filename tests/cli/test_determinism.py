@@ -48,6 +48,9 @@ def world(tmp_path_factory) -> Path:
         'interactions = "log.parquet"\n'
         'items = "items.parquet"\n'
         'cf_users = "cf_users.npy"\n'
+        "[views]\n"
+        'sem = "sem.npy"\n'
+        'cf = "cf.npy"\n'
         "[options]\n"
         "k = [5, 10]\n"
         "seed = 7\n"
@@ -71,6 +74,7 @@ CASES: dict[str, tuple[str, ...]] = {
     "explain": ("3",),
     "report": (),
     "gate": (),
+    "compare": (),
     # one strategy keeps this fast; `--method all` was checked the same way by hand
     "align": ("--method", "directau", "--epochs", "2", "--dim", "8"),
 }

@@ -82,7 +82,8 @@ def test_unknown_documents_are_refused():
 def test_overlap_tables(ml_docs):
     doc = ml_docs["overlap"]
     t = _by_key(document_tables(doc))
-    assert list(t) == ["overlap.k", "overlap.groups"]
+    # the fixture has a replicate of the collaborative model: the noise ceiling follows
+    assert list(t) == ["overlap.k", "overlap.groups", "overlap.ceiling.collaborative"]
     assert t["overlap.k"].column("k") == ["10", "20", "50"]
     assert t["overlap.k"].column("overlap") == [
         fmt(doc["k"][k]["overlap"]) for k in ("10", "20", "50")
@@ -95,7 +96,13 @@ def test_overlap_tables(ml_docs):
 def test_hits_tables_hold_every_k(ml_docs):
     doc = ml_docs["hits"]
     t = _by_key(document_tables(doc))
-    assert list(t) == ["hits.accuracy", "hits.complementarity", "hits.user_classes", "hits.groups"]
+    assert list(t) == [
+        "hits.accuracy",
+        "hits.complementarity",
+        "hits.user_classes",
+        "hits.groups",
+        "hits.ceiling.collaborative",
+    ]
     for k in ("10", "20", "50"):
         acc = _rows_at(t["hits.accuracy"], k)
         assert [r[1] for r in acc] == ["recall", "NDCG", "hit rate"]
@@ -150,7 +157,7 @@ def test_structure_tables(ml_docs):
     doc = ml_docs["structure"]
     t = _by_key(document_tables(doc))
     assert list(t) == ["structure.summary", "structure.correlations", "structure.most_private",
-                       "structure.most_shared"]  # fmt: skip
+                       "structure.most_shared", "structure.ceiling.collaborative"]  # fmt: skip
     assert t["structure.summary"].rows[0] == ("shared dimension", str(doc["shared_dim"]))
     corr = t["structure.correlations"]
     assert corr.column("shared").count("yes") == doc["shared_dim"]

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from complement.report.model.align import align_tables
+from complement.report.model.compare import compare_tables
 from complement.report.model.explain import explain_tables
 from complement.report.model.gate import gate_tables
 from complement.report.model.hits import hits_tables
@@ -28,6 +29,7 @@ BUILDERS: dict[str, Builder] = {
     "structure": structure_tables,
     "explain": explain_tables,
     "align": align_tables,
+    "compare": compare_tables,
     "gate": gate_tables,
 }
 REPORT_SCHEMA = "complement.report/1"

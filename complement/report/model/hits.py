@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from complement.report.model.ceiling import ceiling_tables
 from complement.report.model.common import (
     HIT_CLASSES,
     USER_CLASSES,
@@ -170,4 +171,4 @@ def hits_tables(doc: Mapping[str, Any]) -> list[Table]:
     if popularity is not None:
         tables.append(popularity)
     tables[-1] = tables[-1].with_notes(split_line(doc.get("split")), scoring_line(doc))
-    return tables
+    return tables + ceiling_tables(doc, "hits")

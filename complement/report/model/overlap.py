@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from complement.report.model.ceiling import ceiling_tables
 from complement.report.model.common import coverage_line, get, ks, views_line
 from complement.report.model.fmt import MISSING, count, fmt, fmt_ci
 from complement.report.model.table import Table, make_table
@@ -67,4 +68,4 @@ def overlap_tables(doc: Mapping[str, Any]) -> list[Table]:
                 text=(),
             )
         )
-    return tables
+    return tables + ceiling_tables(doc, "overlap")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from complement.report.model.ceiling import ceiling_tables
 from complement.report.model.common import get, name, text_or_missing
 from complement.report.model.fmt import count, fmt, sig
 from complement.report.model.table import Table, make_table
@@ -109,4 +110,4 @@ def structure_tables(doc: Mapping[str, Any]) -> list[Table]:
         table = _items(doc, key, title)
         if table is not None:
             tables.append(table)
-    return tables
+    return tables + ceiling_tables(doc, "structure")
