@@ -113,3 +113,19 @@ def test_rules_on_single_section_documents(runner, tmp_path):
     # a single-section document is not comparable with a full report
     result = _gate(runner, tmp_path / "a.json", report(config))
     assert result.exit_code == 3 and "schema differs" in result.output
+
+
+def test_verdict_as_markdown_for_pull_requests(runner, tmp_path):
+    base = report(dataset("base"))
+    damaged = report(dataset("damaged", damaged=True))
+    md, verdicts = tmp_path / "gate.md", tmp_path / "gate.json"
+    result = _gate(runner, damaged, base, "--json", verdicts, "--markdown", md)
+    assert result.exit_code == 1, result.output
+    text = md.read_text()
+    header = next(line for line in text.splitlines() if line.startswith("| path"))
+    for column in ("baseline", "current", "delta", "verdict"):
+        assert column in header
+    doc = load(verdicts)
+    for check in doc["checks"]:
+        assert check["path"].replace("_", "\\_") in text
+    assert text.count("| REGRESSION |") == doc["regressions"] > 0
