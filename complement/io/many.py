@@ -25,7 +25,7 @@ import numpy.typing as npt
 
 from complement.errors import InputError, UsageError
 from complement.io.embeddings import Embeddings
-from complement.io.views import _describe, _mismatch, _take, row_status, sort_ids
+from complement.io.views import _mismatch, _take, sort_ids, valid_rows
 
 __all__ = ["ManyViews", "join_many"]
 
@@ -146,33 +146,15 @@ def join_many(
     for emb in embs:
         order = np.argsort(emb.ids, kind="stable")
         rows.append(order[np.searchsorted(emb.ids[order], shared)])
-    dropped: dict[str, int] = {}
-    bad = np.zeros(n_shared, dtype=bool)
-    for emb, idx, name in zip(embs, rows, names, strict=True):
-        nonfinite_all, zero_all = row_status(emb.matrix, metric)
-        nonfinite, zero = nonfinite_all[idx], zero_all[idx]
-        if not drop_invalid:
-            if nonfinite.any():
-                raise InputError(
-                    f"view {name} {emb.path}: {_describe(shared, nonfinite)} contain NaN or "
-                    "infinite values; fix them or pass --drop-invalid to leave those items out"
-                )
-            if zero.any():
-                raise InputError(
-                    f"view {name} {emb.path}: {_describe(shared, zero)} are all zeros, which "
-                    "have no cosine; pass --drop-invalid to leave those items out, or --metric ip"
-                )
-        dropped[f"{name}_nonfinite"] = int(nonfinite.sum())
-        if metric == "cosine":
-            dropped[f"{name}_zero"] = int(zero.sum())
-        bad |= nonfinite | zero
-    dropped["total"] = int(bad.sum())
-    keep = ~bad
-    if int(keep.sum()) < 2:
-        raise InputError(
-            f"after --drop-invalid only {int(keep.sum())} valid shared items remain (need 2); "
-            "the views are mostly NaN/infinite/zero; fix the embeddings"
-        )
+    keep, dropped = valid_rows(
+        [
+            (emb, idx, name, f"view {name} {emb.path}")
+            for emb, idx, name in zip(embs, rows, names, strict=True)
+        ],
+        shared,
+        metric,
+        drop_invalid,
+    )
     return ManyViews(
         names=tuple(names),
         ids=shared[keep],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,7 @@ import numpy.typing as npt
 from complement.errors import InputError, UsageError
 from complement.io.embeddings import Embeddings
 
-__all__ = ["Views", "join_views", "map_ids", "row_status", "sort_ids"]
+__all__ = ["Views", "join_views", "map_ids", "row_status", "sort_ids", "valid_rows"]
 
 _BLOCK = 65536
 
@@ -96,6 +97,48 @@ def _take(matrix: npt.NDArray[Any], rows: npt.NDArray[np.intp]) -> npt.NDArray[A
     return np.ascontiguousarray(matrix[np.sort(rows)][np.argsort(np.argsort(rows))])
 
 
+def valid_rows(
+    views: Sequence[tuple[Embeddings, npt.NDArray[np.intp], str, str]],
+    shared: npt.NDArray[np.str_],
+    metric: str,
+    drop_invalid: bool,
+) -> tuple[npt.NDArray[np.bool_], dict[str, int]]:
+    """Which shared items every view can score: (keep mask, counts dropped per view).
+
+    ``views`` holds (embeddings, row of each shared item, name in the counts, name in
+    messages). NaN/infinite rows, and all-zero rows under cosine, are refused, or with
+    ``drop_invalid`` left out; fewer than 2 items left is refused.
+    """
+    dropped: dict[str, int] = {}
+    bad = np.zeros(shared.shape[0], dtype=bool)
+    for emb, idx, name, what in views:
+        nonfinite_all, zero_all = row_status(emb.matrix, metric)
+        nonfinite, zero = nonfinite_all[idx], zero_all[idx]
+        if not drop_invalid:
+            if nonfinite.any():
+                raise InputError(
+                    f"{what}: {_describe(shared, nonfinite)} contain NaN or infinite values; "
+                    "fix them or pass --drop-invalid to leave those items out"
+                )
+            if zero.any():
+                raise InputError(
+                    f"{what}: {_describe(shared, zero)} are all zeros, which have no cosine; "
+                    "pass --drop-invalid to leave those items out, or --metric ip"
+                )
+        dropped[f"{name}_nonfinite"] = int(nonfinite.sum())
+        if metric == "cosine":
+            dropped[f"{name}_zero"] = int(zero.sum())
+        bad |= nonfinite | zero
+    dropped["total"] = int(bad.sum())
+    keep = ~bad
+    if int(keep.sum()) < 2:
+        raise InputError(
+            f"after --drop-invalid only {int(keep.sum())} valid shared items remain (need 2); "
+            "the views are mostly NaN/infinite/zero; fix the embeddings"
+        )
+    return keep, dropped
+
+
 def join_views(
     sem: Embeddings,
     cf: Embeddings,
@@ -153,33 +196,15 @@ def join_views(
             f"(--sem-ids / --cf-ids), or pass --min-shared {allow:g} if they really cover "
             "different items"
         )
-    dropped: dict[str, int] = {}
-    bad = np.zeros(shared.shape[0], dtype=bool)
-    for emb, idx, name in ((sem, s_idx, "semantic"), (cf, c_idx, "collaborative")):
-        nonfinite_all, zero_all = row_status(emb.matrix, metric)
-        nonfinite, zero = nonfinite_all[idx], zero_all[idx]
-        if not drop_invalid:
-            if nonfinite.any():
-                raise InputError(
-                    f"{name} embeddings {emb.path}: {_describe(shared, nonfinite)} contain NaN or "
-                    "infinite values; fix them or pass --drop-invalid to leave those items out"
-                )
-            if zero.any():
-                raise InputError(
-                    f"{name} embeddings {emb.path}: {_describe(shared, zero)} are all zeros, which "
-                    "have no cosine; pass --drop-invalid to leave those items out, or --metric ip"
-                )
-        dropped[f"{name}_nonfinite"] = int(nonfinite.sum())
-        if metric == "cosine":
-            dropped[f"{name}_zero"] = int(zero.sum())
-        bad |= nonfinite | zero
-    dropped["total"] = int(bad.sum())
-    keep = ~bad
-    if int(keep.sum()) < 2:
-        raise InputError(
-            f"after --drop-invalid only {int(keep.sum())} valid shared items remain (need 2); "
-            "the views are mostly NaN/infinite/zero; fix the embeddings"
-        )
+    keep, dropped = valid_rows(
+        [
+            (sem, s_idx, "semantic", f"semantic embeddings {sem.path}"),
+            (cf, c_idx, "collaborative", f"collaborative embeddings {cf.path}"),
+        ],
+        shared,
+        metric,
+        drop_invalid,
+    )
     return Views(
         ids=shared[keep],
         sem=_take(sem.matrix, s_idx[keep]),

@@ -32,7 +32,15 @@ from complement.io.loaders import embeddings_from, interactions_from
 from complement.io.users import UserVectors, align_user_vectors
 from complement.retrieval import Backend
 
-__all__ = ["Context", "Evaluation", "ProgressFactory", "load_context", "no_progress"]
+__all__ = [
+    "Context",
+    "Evaluation",
+    "ProgressFactory",
+    "load_context",
+    "load_log",
+    "log_given",
+    "no_progress",
+]
 
 ProgressFn = Callable[[int, int], None]
 ProgressFactory = Callable[[str], AbstractContextManager[ProgressFn]]
@@ -243,7 +251,9 @@ def log_given(settings: Settings) -> bool:
     return settings.get("interactions") is not None or settings.get("split") == "files"
 
 
-def _load_log(settings: Settings, need_time: bool) -> tuple[Interactions | None, int | None]:
+def load_log(settings: Settings, need_time: bool) -> tuple[Interactions | None, int | None]:
+    """The settings' interaction log (one file, or --split files) and, for split files, the
+    number of train rows; (None, None) without a log."""
     if not log_given(settings):
         return None, None
     kwargs: dict[str, Any] = {
@@ -277,7 +287,7 @@ def load_context(
     """
     start = time.perf_counter()
     views = load_views(settings)
-    log, n_train_rows = _load_log(settings, need_time=need_split or "split" in settings.values)
+    log, n_train_rows = load_log(settings, need_time=need_split or "split" in settings.values)
     ctx = Context(settings=settings, views=views, backend=backend, progress=progress)
     if notify is not None:
         ctx.notify = notify

@@ -27,7 +27,7 @@ from complement.io.coverage import log_coverage
 from complement.io.fingerprint import input_files
 from complement.io.loaders import embeddings_from
 from complement.io.many import ManyViews, join_many
-from complement.pipeline.context import ProgressFactory, _load_log, log_given, no_progress
+from complement.pipeline.context import ProgressFactory, load_log, log_given, no_progress
 from complement.retrieval import Backend
 
 __all__ = ["ManyContext", "load_many", "view_inputs", "view_sources"]
@@ -137,7 +137,7 @@ def load_many(
     if notify is not None:
         ctx.notify = notify
     need_split = log_given(settings)
-    log, n_train_rows = _load_log(settings, need_time=need_split)
+    log, n_train_rows = load_log(settings, need_time=need_split)
     if log is not None:
         ctx.log = log
         # log_coverage reads only the joined items' ids, which ManyViews has as Views does
