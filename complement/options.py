@@ -290,7 +290,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     + LOG_OPTIONS + SPLIT_OPTIONS + RUN_OPTIONS
     + ("k", "sample", "n_boot", "html", "markdown"),
     "align": RANKING_VIEWS + LOG_OPTIONS + SPLIT_OPTIONS + USER_OPTIONS + RUN_OPTIONS
-    + ("n_boot", "rrf_depth", "method", "epochs", "lr", "dim", "export") + RANKED,
+    + ("n_boot", "rrf_depth", "method", "epochs", "lr", "dim", "export"),
     "demo": ("quiet",),
 }  # fmt: skip
 

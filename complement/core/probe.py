@@ -107,6 +107,10 @@ class CapacityResult:
     random_test: tuple[float, float]
     rec_true: float | None = None
     rec_mapped: float | None = None
+    #: per item (index order): cosine of the mapped and the true target vector
+    item_cosine: F64 | None = field(default=None, repr=False)
+    #: per item: squared Euclidean error of the mapped vector (rows L2-normalised)
+    item_sq_error: F64 | None = field(default=None, repr=False)
 
     @property
     def alpha(self) -> float | None:
@@ -192,6 +196,14 @@ def _mapped(
     return probe.predict(xs - mx) + my, probe.info
 
 
+def _row_cosine(a: F64, b: F64) -> F64:
+    """Cosine of each row of ``a`` with the same row of ``b`` (0 where a row is zero)."""
+    num = np.einsum("ij,ij->i", a, b)
+    den = np.sqrt(np.einsum("ij,ij->i", a, a) * np.einsum("ij,ij->i", b, b))
+    out: F64 = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+    return out
+
+
 def _check_options(
     capacities: Sequence[str], p: int, q: int, alpha: float | None, rank: int, max_epochs: int
 ) -> None:
@@ -260,6 +272,8 @@ def run_probe(
             random_test=random_test,
             rec_true=rec_true,
             rec_mapped=recall_at(rec, mapped, backend) if rec is not None else None,
+            item_cosine=_row_cosine(mapped, yt),
+            item_sq_error=np.einsum("ij,ij->i", mapped - yt, mapped - yt),
         )
     return ProbeResult(
         direction=direction,

@@ -296,7 +296,8 @@ def _union_hits(
 def per_item_frame(ctx: Context, sections: Mapping[str, Section | None]) -> pl.DataFrame:
     """One row per item (index order): item_id, title, popularity, popularity_group,
     overlap@k / jaccard@k (overlap; null for items that were not queries), private energy
-    (structure; the target view of --direction)."""
+    (structure; the target view of --direction), probe_split and each capacity's per-item
+    cosine and squared error of the mapped vector (probe)."""
     found = _sections(sections)
     n = ctx.views.n_items
     cols: dict[str, Any] = {"item_id": pl.Series(np.asarray(ctx.views.ids).astype(str))}
@@ -330,7 +331,29 @@ def per_item_frame(ctx: Context, sections: Mapping[str, Section | None]) -> pl.D
         res = found["structure"].result
         target = "collaborative" if res.direction == "sem2cf" else "semantic"
         cols[f"private_energy_{target}"] = pl.Series(np.asarray(res.energy), dtype=pl.Float64)
+    if "probe" in found:
+        cols.update(_probe_columns(found["probe"].result, n))
     return pl.DataFrame(cols)
+
+
+def _probe_columns(res: Any, n: int) -> dict[str, pl.Series]:
+    """probe_split (train / test / both for shift none / null: neither), and per capacity the
+    cosine and squared error of each item's mapped vector."""
+    split: list[str | None] = [None] * n
+    train, test = set(res.shift.train.tolist()), set(res.shift.test.tolist())
+    for i in range(n):
+        if i in train and i in test:
+            split[i] = "both"
+        elif i in train:
+            split[i] = "train"
+        elif i in test:
+            split[i] = "test"
+    cols = {"probe_split": pl.Series(split, dtype=pl.Utf8)}
+    for name, cap in res.capacities.items():
+        if cap.item_cosine is not None:
+            cols[f"probe_cosine_{name}"] = pl.Series(cap.item_cosine, dtype=pl.Float64)
+            cols[f"probe_sq_error_{name}"] = pl.Series(cap.item_sq_error, dtype=pl.Float64)
+    return cols
 
 
 def export_files(ctx: Context, sections: Mapping[str, Section | None]) -> list[tuple[str, bytes]]:

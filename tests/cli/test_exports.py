@@ -289,3 +289,22 @@ def test_align_rankings_not_exported_yet(tmp_path):
     )  # fmt: skip
     assert result.exit_code == 2
     assert not (tmp_path / "r.parquet").exists()
+
+
+def test_per_item_probe(tmp_path):
+    doc = _run(
+        tmp_path, "probe", "--capacity", "linear", "--shift", "popularity",
+        "--per-item", str(tmp_path / "i.parquet"),
+    )  # fmt: skip
+    table = pl.read_parquet(tmp_path / "i.parquet")
+    assert table.height == doc["n_items"]
+    split = table["probe_split"]
+    assert (split == "test").sum() == doc["shift"]["n_test"]
+    assert (split == "train").sum() == doc["shift"]["n_train"]
+    cap = doc["capacities"]["linear"]
+    for part in ("train", "test"):
+        rows = table.filter(pl.col("probe_split") == part)
+        mean = rows["probe_cosine_linear"].mean()
+        assert mean == pytest.approx(cap[part]["cosine"], rel=1e-9)
+    errors = table["probe_sq_error_linear"].to_numpy()
+    assert np.isfinite(errors).all() and (errors >= 0).all()

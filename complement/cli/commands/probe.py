@@ -6,6 +6,7 @@ from complement.cli.common import backend_for, emit, load
 from complement.cli.options import Invocation, command
 from complement.pipeline import with_provenance
 from complement.pipeline.context import log_given
+from complement.pipeline.exports import export_files, section_map
 from complement.pipeline.probe import capacities_of, run_probe
 
 __all__ = ["probe"]
@@ -16,7 +17,8 @@ def _probe(inv: Invocation) -> None:
     backend = backend_for(settings)
     ctx = load(settings, backend, need_split=log_given(settings))
     section = run_probe(ctx, capacities_of(settings["capacity"]))
-    emit(settings, with_provenance(section, settings, backend))
+    files = export_files(ctx, section_map(section))
+    emit(settings, with_provenance(section, settings, backend), files)
 
 
 probe = command(
