@@ -95,3 +95,15 @@ def test_count_products_are_exact_sums_on_any_thread_count() -> None:
             )
             assert abs(one[row, col] - float(exact)) <= np.spacing(abs(float(exact)))
     assert np.isnan(one[:, -1]).any()
+
+
+def test_the_fixture_report_is_the_same_on_one_thread(tmp_path: Path) -> None:
+    """The whole report on the MovieLens fixture: every section, probe MLP included."""
+    fixture = Path(__file__).resolve().parents[2] / "fixtures" / "movielens-100k"
+    config = fixture / "complement.toml"
+    one = run("report", config, tmp_path / "one.json", threads=1)
+    default = run("report", config, tmp_path / "default.json", threads=None)
+    assert json.loads(one)["sections"] == {
+        name: "ok" for name in ("overlap", "hits", "oracle", "probe", "structure")
+    }
+    assert one == default
