@@ -29,10 +29,11 @@ Progress = Callable[[int, int], None]
 
 def unit_rows(matrix: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
     """Rows scaled to unit L2 norm (float32; all-zero rows stay zero)."""
-    m = np.asarray(matrix, dtype=np.float32)
+    m = np.array(matrix, dtype=np.float32)  # the one copy, scaled in place
     norms = np.sqrt(np.einsum("ij,ij->i", m, m, dtype=np.float64))
     scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-    return np.asarray(m * scale[:, None].astype(np.float32), dtype=np.float32)
+    m *= scale[:, None].astype(np.float32)
+    return m
 
 
 def _cosine_scale(items: npt.NDArray[Any]) -> npt.NDArray[np.float32]:

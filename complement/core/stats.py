@@ -102,7 +102,26 @@ class Estimate:
     ci95: tuple[float, float]
 
 
+#: bytes of one block of columns in :func:`count_products` (its temporaries scale with it)
+_COLUMN_BLOCK_BYTES = 8 * 1024 * 1024
+
+
 def count_products(
+    counts: npt.NDArray[np.float64], values: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """``counts @ values`` in blocks of columns of ``values`` (each column is summed on its
+    own, so blocking changes no bit; see :func:`_count_products`)."""
+    vals = np.asarray(values, dtype=np.float64)
+    width = max(1, _COLUMN_BLOCK_BYTES // (8 * max(1, vals.shape[0])))
+    if vals.shape[1] <= width:
+        return _count_products(counts, vals)
+    return np.concatenate(
+        [_count_products(counts, vals[:, j : j + width]) for j in range(0, vals.shape[1], width)],
+        axis=1,
+    )
+
+
+def _count_products(
     counts: npt.NDArray[np.float64], values: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.float64]:
     """``counts @ values`` for counts that are non-negative integers, the same bits whatever
