@@ -7,20 +7,27 @@ usually means mismatched ids rather than a few unembedded items.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from complement.errors import InputError
 from complement.io.interactions import Interactions
-from complement.io.views import Views, map_ids
+from complement.io.views import map_ids
 
 __all__ = ["log_coverage"]
 
 
+class JoinedItems(Protocol):
+    """What coverage reads of joined views (two or many): the shared item ids."""
+
+    @property
+    def ids(self) -> npt.NDArray[np.str_]: ...
+
+
 def log_coverage(
-    log: Interactions, views: Views, max_missing: float | None = None
+    log: Interactions, views: JoinedItems, max_missing: float | None = None
 ) -> tuple[npt.NDArray[np.int64], dict[str, Any]]:
     """(item index of every log row, -1 without embeddings; the coverage summary).
 

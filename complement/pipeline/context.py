@@ -40,6 +40,7 @@ __all__ = [
     "load_log",
     "log_given",
     "no_progress",
+    "split_of",
 ]
 
 ProgressFn = Callable[[int, int], None]
@@ -272,6 +273,22 @@ def load_log(settings: Settings, need_time: bool) -> tuple[Interactions | None, 
     return interactions_from(settings["interactions"], **kwargs), None
 
 
+def split_of(settings: Settings, log: Interactions, n_train_rows: int | None) -> Split:
+    """The split the settings ask for, of a log read with its timestamps."""
+    if log.timestamps is None:  # pragma: no cover - the callers read the time column
+        raise InputError(f"interaction log {log.path}: timestamps are needed for a split")
+    return make_split(
+        settings["split"],
+        log.users,
+        log.timestamps,
+        test_frac=settings["test_frac"],
+        cutoff=settings.get("cutoff"),
+        valid_frac=settings.get("valid_frac", 0.0) or 0.0,
+        seed=settings["seed"],
+        n_train_rows=n_train_rows,
+    )
+
+
 def load_context(
     settings: Settings,
     backend: Backend | None = None,
@@ -299,18 +316,7 @@ def load_context(
     ctx.log = log
     ctx.item_index, ctx.coverage = log_coverage(log, views, settings.get("max_missing"))
     if need_split:
-        if log.timestamps is None:  # pragma: no cover - need_time is set above
-            raise InputError(f"interaction log {log.path}: timestamps are needed for a split")
-        ctx.split = make_split(
-            settings["split"],
-            log.users,
-            log.timestamps,
-            test_frac=settings["test_frac"],
-            cutoff=settings.get("cutoff"),
-            valid_frac=settings.get("valid_frac", 0.0) or 0.0,
-            seed=settings["seed"],
-            n_train_rows=n_train_rows,
-        )
+        ctx.split = split_of(settings, log, n_train_rows)
     ctx.load_seconds = time.perf_counter() - start
     return ctx
 

@@ -13,21 +13,27 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from complement.config import Settings
 from complement.core.evaluation import EvalData, prepare_eval, split_summary
-from complement.core.splits import Split, make_split
+from complement.core.splits import Split
 from complement.errors import InputError, UsageError
 from complement.io import Interactions
 from complement.io.coverage import log_coverage
 from complement.io.fingerprint import input_files
 from complement.io.loaders import embeddings_from
 from complement.io.many import ManyViews, join_many
-from complement.pipeline.context import ProgressFactory, load_log, log_given, no_progress
+from complement.pipeline.context import (
+    ProgressFactory,
+    load_log,
+    log_given,
+    no_progress,
+    split_of,
+)
 from complement.retrieval import Backend
 
 __all__ = ["ManyContext", "load_many", "view_inputs", "view_sources"]
@@ -140,21 +146,7 @@ def load_many(
     log, n_train_rows = load_log(settings, need_time=need_split)
     if log is not None:
         ctx.log = log
-        # log_coverage reads only the joined items' ids, which ManyViews has as Views does
-        ctx.item_index, ctx.coverage = log_coverage(
-            log, cast(Any, views), settings.get("max_missing")
-        )
-        if log.timestamps is None:  # pragma: no cover - need_time is set above
-            raise InputError(f"interaction log {log.path}: timestamps are needed for a split")
-        ctx.split = make_split(
-            settings["split"],
-            log.users,
-            log.timestamps,
-            test_frac=settings["test_frac"],
-            cutoff=settings.get("cutoff"),
-            valid_frac=settings.get("valid_frac", 0.0) or 0.0,
-            seed=settings["seed"],
-            n_train_rows=n_train_rows,
-        )
+        ctx.item_index, ctx.coverage = log_coverage(log, views, settings.get("max_missing"))
+        ctx.split = split_of(settings, log, n_train_rows)
     ctx.load_seconds = time.perf_counter() - start
     return ctx

@@ -4,7 +4,7 @@ the one-line facts several documents print (the split, the views, the log's cove
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from complement.report.model.fmt import MISSING, count, fmt, param
@@ -20,6 +20,7 @@ __all__ = [
     "method_label",
     "name",
     "ordered",
+    "per_group",
     "split_line",
     "text_or_missing",
     "views_line",
@@ -149,3 +150,16 @@ def coverage_line(interactions: Any) -> str | None:
 def text_or_missing(value: Any) -> str:
     """A user-supplied string as given, ``–`` when absent."""
     return MISSING if value is None or value == "" else str(value)
+
+
+def per_group(
+    doc: Mapping[str, Any], cutoffs: list[str], cells: Callable[[Any], list[str]]
+) -> list[list[list[str]]]:
+    """The rows of ``k.<K>.groups`` (popularity groups) for each K that has them: K, the
+    group's name, then ``cells(group's node)``."""
+    groups = []
+    for k in cutoffs:
+        per_k = get(doc, "k", k, "groups")
+        if isinstance(per_k, Mapping):
+            groups.append([[k, str(g), *cells(row)] for g, row in per_k.items()])
+    return groups

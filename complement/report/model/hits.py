@@ -19,6 +19,7 @@ from complement.report.model.common import (
     ks,
     name,
     ordered,
+    per_group,
     split_line,
 )
 from complement.report.model.fmt import count, fmt, fmt_ci
@@ -120,24 +121,12 @@ def _user_classes(doc: Mapping[str, Any], cutoffs: list[str]) -> Table:
 
 
 def _popularity(doc: Mapping[str, Any], cutoffs: list[str]) -> Table | None:
-    groups = []
-    for k in cutoffs:
-        per_group = get(doc, "k", k, "groups")
-        if not isinstance(per_group, Mapping):
-            continue
-        groups.append(
-            [
-                [
-                    k,
-                    str(g),
-                    count(get(row, "n_users")),
-                    *(fmt(get(row, "recall", v)) for v in VIEWS),
-                    *(count(get(row, "hits", c)) for c in HIT_CLASSES),
-                    fmt(get(row, "complementary_ratio")),
-                ]
-                for g, row in per_group.items()
-            ]
-        )
+    groups = per_group(doc, cutoffs, lambda row: [
+        count(get(row, "n_users")),
+        *(fmt(get(row, "recall", v)) for v in VIEWS),
+        *(count(get(row, "hits", c)) for c in HIT_CLASSES),
+        fmt(get(row, "complementary_ratio")),
+    ])  # fmt: skip
     if not any(groups):
         return None
     rows, ends = grouped(groups)

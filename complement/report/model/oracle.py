@@ -18,6 +18,7 @@ from complement.report.model.common import (
     ks,
     method_label,
     name,
+    per_group,
     split_line,
 )
 from complement.report.model.fmt import count, fmt, fmt_ci, pct, signed
@@ -90,24 +91,12 @@ def _fusion(doc: Mapping[str, Any], cutoffs: list[str]) -> Table:
 
 
 def _popularity(doc: Mapping[str, Any], cutoffs: list[str]) -> Table | None:
-    groups = []
-    for k in cutoffs:
-        per_group = get(doc, "k", k, "groups")
-        if not isinstance(per_group, Mapping):
-            continue
-        groups.append(
-            [
-                [
-                    k,
-                    str(g),
-                    count(get(row, "n_users")),
-                    name(get(row, "best_single", "view")),
-                    fmt(get(row, "best_single", "recall")),
-                    *(bound_cell(row, b) for b in BOUNDS),
-                ]
-                for g, row in per_group.items()
-            ]
-        )
+    groups = per_group(doc, cutoffs, lambda row: [
+        count(get(row, "n_users")),
+        name(get(row, "best_single", "view")),
+        fmt(get(row, "best_single", "recall")),
+        *(bound_cell(row, b) for b in BOUNDS),
+    ])  # fmt: skip
     if not any(groups):
         return None
     rows, ends = grouped(groups)
