@@ -19,12 +19,15 @@ missing), and the median of the repeats is reported. Cases:
 - ``overlap-10k-d64``: the same on a small catalogue, 10,000 items, both views 64-dimensional
   (no target: imports, loading and the fixed steps are most of such a run).
 - ``report-fixture``: ``complement report`` on the bundled MovieLens-100K fixture; target 5 s.
+  Each repeat's per-section wall seconds (the report's own ``timings``) are kept too, with their
+  medians (``sections_median_s``), so a slow run says which section it was.
 
 The repeats of a case and of its ``bare`` run alternate (complement, bare, complement, ...), so
 a change of load on a shared machine hits both alike and the ratio is measured in one run. The
 load average before and after, and each process's user + system CPU seconds, are recorded
 (a busy machine inflates those far less than the wall time). The result goes to
-``benchmarks/results/startup-<date>.json``.
+``benchmarks/results/startup-<date>.json``; ``--merge`` replaces only the cases measured in
+an existing result file (each case records when it was measured and the load around it).
 """
 
 from __future__ import annotations
@@ -143,7 +146,16 @@ def run_case(name: str, repeat: int, scratch: Path) -> dict[str, Any]:
         config = ROOT / "fixtures" / "movielens-100k" / "complement.toml"
         out = scratch / "report.json"
         argv = [*cli, "report", "--config", str(config), "--quiet", "--json", str(out)]
-        return summary([wall(argv) for _ in range(repeat)])
+        runs, sections = [], []
+        for _ in range(repeat):
+            runs.append(wall(argv))
+            sections.append(json.loads(out.read_text()).get("timings", {}))
+        doc = summary(runs)
+        doc["sections_s"] = sections
+        doc["sections_median_s"] = {
+            key: statistics.median(t[key] for t in sections if key in t) for key in sections[0]
+        }
+        return doc
     n, d_sem, d_cf = OVERLAP_CASES[name]
     sem, cf = views(scratch, n, d_sem, d_cf)
     out = scratch / f"{name}.json"
@@ -223,6 +235,9 @@ def main(argv: list[str] | None = None) -> int:
         "--scratch", type=Path, default=Path(tempfile.gettempdir()) / "complement-startup"
     )
     parser.add_argument("--out", type=Path, default=None, help="result file")
+    parser.add_argument(
+        "--merge", action="store_true", help="keep the other cases of an existing result file"
+    )
     args = parser.parse_args(argv)
     names = ALL_CASES if args.only is None else tuple(args.only.split(","))
     unknown = sorted(set(names) - set(ALL_CASES))
@@ -233,8 +248,14 @@ def main(argv: list[str] | None = None) -> int:
     load_before = load_average()
     cases: dict[str, Any] = {}
     for name in names:
+        load = load_average()
         cases[name] = run_case(name, args.repeat, args.scratch)
+        cases[name]["measured_utc"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        cases[name]["load_average"] = {"before": load, "after": load_average()}
         print(f"{name}: {describe(cases[name])}", flush=True)
+    out = args.out or HERE / "results" / f"startup-{started.date().isoformat()}.json"
+    if args.merge and out.exists():
+        cases = {**json.loads(out.read_text()).get("cases", {}), **cases}
     doc = {
         "schema": SCHEMA,
         "date": started.date().isoformat(),
@@ -247,7 +268,6 @@ def main(argv: list[str] | None = None) -> int:
         "cases": cases,
         "verdicts": verdicts(cases),
     }
-    out = args.out or HERE / "results" / f"startup-{started.date().isoformat()}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(doc, indent=2) + "\n")

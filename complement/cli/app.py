@@ -186,6 +186,29 @@ for _name, _summary in COMMANDS.items():
     app.command(_name, help=_summary)(_placeholder)
 
 
+#: glibc's ``M_MMAP_THRESHOLD``, and the size from which blocks come from (and go back to) the
+#: system: with glibc's default, the threshold moves with the largest block freed so far, and a
+#: run over a log of millions of rows held blocks it no longer used (its peak memory counts
+#: them). Fixed at 32 MiB: blocks of that size and more always go back at once; smaller ones
+#: are reused without new page faults (1 MiB measured 6% less peak memory on the 5M-row
+#: ``hits`` case, but 10% more wall time, the kernel zeroing fresh pages).
+_M_MMAP_THRESHOLD = -3
+_MMAP_THRESHOLD_BYTES = 32 << 20
+
+
+def _hand_back_freed_memory() -> None:
+    """Fix glibc's mmap threshold (Linux only; a no-op elsewhere, never an error)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_BYTES)
+    except (OSError, AttributeError):  # pragma: no cover - not glibc (musl has a stub)
+        return
+
+
 def main() -> None:
     signal.signal(signal.SIGTERM, _on_sigterm)
+    _hand_back_freed_memory()
     app()

@@ -84,6 +84,8 @@ DEFINITIONS = {
 }
 
 CSR = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
+#: query keys looked up at once in :func:`sorted_isin` (its temporaries: 8 bytes a key)
+_ISIN_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -130,19 +132,59 @@ def _csr_rows(
 ) -> CSR:
     """Sorted (user * n_items + item) keys -> CSR over ``keep_users`` (ascending)."""
     owner = keys // n_items
+    per_user = np.bincount(owner, minlength=n_log)[keep_users]  # other users' keys: no effect
     keep = np.zeros(n_log, dtype=bool)
     keep[keep_users] = True
-    sel = keys[keep[owner]]
-    per_user = np.bincount(owner[keep[owner]], minlength=n_log)[keep_users]
-    indptr = np.concatenate([[0], np.cumsum(per_user)]).astype(np.int64)
-    return indptr, (sel % n_items).astype(np.int64)
+    mask = keep[owner]
+    del owner
+    sel = keys if mask.all() else keys[mask]
+    del mask
+    indptr = np.zeros(per_user.size + 1, dtype=np.int64)
+    np.cumsum(per_user, out=indptr[1:])
+    return indptr, np.remainder(sel, n_items)
+
+
+def _distinct(keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The distinct values of a fresh integer array, ascending; sorts ``keys`` in place.
+
+    What ``np.unique`` returns, by one sort: numpy's hash-table unique leaves the memory of its
+    table with the allocator (hundreds of megabytes for a log of millions of rows).
+    """
+    keys.sort()
+    if keys.size < 2:
+        return keys
+    new = np.empty(keys.size, dtype=bool)
+    new[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=new[1:])
+    return keys if new.all() else keys[new]
+
+
+def _row_keys(
+    users: npt.NDArray[np.int64],
+    item_index: npt.NDArray[np.int64],
+    rows: npt.NDArray[np.bool_],
+    n_items: int,
+) -> npt.NDArray[np.int64]:
+    """``user * n_items + item`` of the ``rows`` (a fresh array, built in place)."""
+    keys = users[rows]
+    keys *= n_items
+    keys += item_index[rows]
+    return keys
 
 
 def sorted_isin(query: npt.NDArray[np.int64], sorted_keys: npt.NDArray[np.int64]) -> Any:
+    """``query ∈ sorted_keys`` elementwise (``sorted_keys`` ascending), by binary search, in
+    chunks of keys."""
     if sorted_keys.size == 0:
         return np.zeros(query.shape, dtype=bool)
-    pos = np.minimum(np.searchsorted(sorted_keys, query), sorted_keys.size - 1)
-    return sorted_keys[pos] == query
+    flat = np.ravel(query)
+    out = np.empty(flat.shape, dtype=bool)
+    for s in range(0, flat.size, _ISIN_CHUNK):
+        q = flat[s : s + _ISIN_CHUNK]
+        found = np.searchsorted(sorted_keys, q)
+        np.take(sorted_keys, found, out=found, mode="clip")  # past the end: the last key
+        np.equal(found, q, out=out[s : s + _ISIN_CHUNK])
+    return out.reshape(np.shape(query))
 
 
 def prepare_eval(
@@ -171,11 +213,12 @@ def prepare_eval(
         hist_rows, tgt_rows = part == TRAIN, part == VALID
     cand = item_index >= 0
     h = hist_rows & cand
-    hist_keys = np.unique(users[h] * n_items + item_index[h])
+    hist_keys = _distinct(_row_keys(users, item_index, h, n_items))
     t = tgt_rows & cand
-    row_keys = users[t] * n_items + item_index[t]
+    row_keys = _row_keys(users, item_index, t, n_items)
     in_hist = sorted_isin(row_keys, hist_keys)
-    tgt_keys = np.unique(row_keys[~in_hist])
+    tgt_keys = _distinct(row_keys[~in_hist])
+    del row_keys
     n_hist_u = np.bincount(hist_keys // n_items, minlength=n_log)
     n_tgt_u = np.bincount(tgt_keys // n_items, minlength=n_log)
     ok = np.ones(n_log, dtype=bool) if user_ok is None else np.asarray(user_ok, dtype=bool)
@@ -255,17 +298,19 @@ def restrict_targets(
     keep = np.asarray(keep_items, dtype=bool)[ev.target_indices]
     owner = np.repeat(np.arange(ev.n_users), ev.n_targets)
     per_user = np.bincount(owner[keep], minlength=ev.n_users)
-    rows = np.flatnonzero(per_user > 0).astype(np.int64)
+    del owner
+    kept = per_user > 0
+    rows = np.flatnonzero(kept).astype(np.int64)
     t_indptr = np.concatenate([[0], np.cumsum(per_user[rows])]).astype(np.int64)
-    h_counts = np.diff(ev.history_indptr)[rows]
-    h_sel = np.repeat(rows, h_counts)
-    h_pos = np.arange(h_counts.sum()) - np.repeat(np.cumsum(h_counts) - h_counts, h_counts)
-    h_indices = ev.history_indices[ev.history_indptr[h_sel] + h_pos]
+    all_counts = np.diff(ev.history_indptr)
+    h_counts = all_counts[rows]
+    # the kept users' histories, in user order: one mask over the history entries
+    h_indices = np.asarray(ev.history_indices[np.repeat(kept, all_counts)], dtype=np.int64)
     sub = replace(
         ev,
         users=ev.users[rows],
         history_indptr=np.concatenate([[0], np.cumsum(h_counts)]).astype(np.int64),
-        history_indices=h_indices.astype(np.int64),
+        history_indices=h_indices,
         target_indptr=t_indptr,
         target_indices=ev.target_indices[keep],
         activity=ev.activity[rows],

@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
 from complement.core.evaluation import EvalData, check_ks
 from complement.errors import UsageError
@@ -29,7 +28,11 @@ Progress = Callable[[int, int], None]
 
 def unit_rows(matrix: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
     """Rows scaled to unit L2 norm (float32; all-zero rows stay zero)."""
-    m = np.array(matrix, dtype=np.float32)  # the one copy, scaled in place
+    return _unit_rows_in_place(np.array(matrix, dtype=np.float32))  # the one copy
+
+
+def _unit_rows_in_place(m: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """:func:`unit_rows` of a float32 array of the caller's own, scaled in place."""
     norms = np.sqrt(np.einsum("ij,ij->i", m, m, dtype=np.float64))
     scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
     m *= scale[:, None].astype(np.float32)
@@ -61,15 +64,21 @@ def user_queries(
     scored by inner product, or by cosine when ``cosine=True``. Zero queries score 0 everywhere.
     """
     if user_vectors is None:
+        import scipy.sparse as sp  # here: importing scipy costs every command's start-up
+
         inv = _cosine_scale(items)
         counts = np.diff(ev.history_indptr)
-        data = inv[ev.history_indices] / np.repeat(counts, counts).astype(np.float32)
+        data = inv[ev.history_indices]
+        data /= np.repeat(counts, counts).astype(np.float32)
         mean = sp.csr_matrix(
-            (data.astype(np.float32), ev.history_indices, ev.history_indptr),
-            shape=(ev.n_users, ev.n_items),
+            (data, ev.history_indices, ev.history_indptr), shape=(ev.n_users, ev.n_items)
         )
+        del data
         q = np.asarray(mean @ np.asarray(items, dtype=np.float32), dtype=np.float32)
-        return unit_rows(q), inv
+        del mean
+        if q.dtype != np.float32 or not q.flags.c_contiguous or not q.flags.owndata:
+            q = np.array(q, dtype=np.float32)
+        return _unit_rows_in_place(q), inv
     q = np.asarray(np.asarray(user_vectors)[ev.users], dtype=np.float32)
     if cosine:
         return unit_rows(q), _cosine_scale(items)

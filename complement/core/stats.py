@@ -173,9 +173,13 @@ def _resample_counts(
     for start in range(0, n_boot, step):
         stop = min(n_boot, start + step)
         idx = rng.integers(0, n, size=(stop - start, n))
-        flat = (idx + np.arange(stop - start)[:, None] * n).ravel()
-        counts = np.bincount(flat, minlength=(stop - start) * n).reshape(stop - start, n)
-        yield start, stop, counts.astype(np.float64)
+        idx += np.arange(stop - start)[:, None] * n  # one bin per (resample, user)
+        drawn = np.bincount(idx.reshape(-1), minlength=(stop - start) * n)
+        del idx  # nothing of a step outlives it while the caller works on its counts
+        counts = drawn.reshape(stop - start, n).astype(np.float64)
+        del drawn
+        yield start, stop, counts
+        del counts
 
 
 def bootstrap_estimates(
@@ -196,24 +200,27 @@ def bootstrap_estimates(
     plain = [name for name in names if not isinstance(columns[name], tuple)]
     ratio = [name for name in names if isinstance(columns[name], tuple)]
 
-    def stack(cols: list[Any]) -> npt.NDArray[np.float64]:
-        return np.stack([np.asarray(c, dtype=np.float64) for c in cols], axis=1)
-
     first = columns[names[0]]
     n = int(np.shape(first[0] if isinstance(first, tuple) else first)[0])
-    mean = stack([columns[m] for m in plain]) if plain else np.zeros((n, 0))
-    num = stack([columns[m][0] for m in ratio]) if ratio else np.zeros((n, 0))
-    den = stack([columns[m][1] for m in ratio]) if ratio else np.zeros((n, 0))
+    p, r = len(plain), len(ratio)
+    # one table (users x [means | numerators | denominators]), filled column by column
+    table = np.empty((n, p + 2 * r), dtype=np.float64)
+    for j, col in enumerate(
+        [columns[m] for m in plain]
+        + [columns[m][0] for m in ratio]
+        + [columns[m][1] for m in ratio]
+    ):
+        table[:, j] = col
+    mean, num, den = table[:, :p], table[:, p : p + r], table[:, p + r :]
     with np.errstate(invalid="ignore", divide="ignore"):
         value = np.concatenate([mean.sum(axis=0) / n, num.sum(axis=0) / den.sum(axis=0)])
     lo = np.full(len(names), np.nan)
     hi = np.full(len(names), np.nan)
     if n > 0 and n_boot > 0:
         stats = np.empty((n_boot, len(names)))
-        p, r = len(plain), len(ratio)
-        table = np.concatenate([mean, num, den], axis=1)
         for start, stop, counts in _resample_counts(n, n_boot, seed):
             sums = count_products(counts, table)  # exact sums: no BLAS-order rounding
+            del counts
             with np.errstate(invalid="ignore", divide="ignore"):
                 stats[start:stop, :p] = sums[:, :p] / n
                 stats[start:stop, p:] = sums[:, p : p + r] / sums[:, p + r :]

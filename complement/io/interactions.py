@@ -205,9 +205,14 @@ def id_codes(
         return np.empty(0, dtype=str), np.empty(0, dtype=np.int64)
     dtype = series.dtype
     if dtype.is_float() or (dtype.is_integer() and dtype not in (pl.Int128, pl.UInt128)):
-        values, inverse = np.unique(series.to_numpy(), return_inverse=True)
-        codes = inverse.reshape(-1).astype(np.int64, copy=False)
-        del inverse
+        raw = series.to_numpy()
+        coded = _small_range_codes(raw) if dtype.is_integer() else None
+        if coded is None:
+            values, inverse = np.unique(raw, return_inverse=True)
+            coded = values, inverse.reshape(-1).astype(np.int64, copy=False)
+            del inverse
+        del raw
+        values, codes = coded
         distinct = canonical_ids(values, where)
     else:
         if isinstance(dtype, pl.Categorical | pl.Enum):
@@ -220,6 +225,29 @@ def id_codes(
     ids, remap = np.unique(distinct, return_inverse=True)
     np.take(remap.reshape(-1).astype(np.int64, copy=False), codes, out=codes)
     return ids, codes
+
+
+def _small_range_codes(
+    column: npt.NDArray[Any],
+) -> tuple[npt.NDArray[Any], npt.NDArray[np.int64]] | None:
+    """``np.unique(column, return_inverse=True)`` for integers within a range of at most a few
+    times their count (ids 0..n, 1..n, ...), by a table over the range instead of a sort: the
+    same distinct values (sorted, same dtype) and codes, in a fraction of the time and memory.
+    None for a wider range (the caller sorts)."""
+    lo, hi = column.min(), column.max()
+    span = int(hi) - int(lo) + 1
+    if span > max(4 * column.size, 1 << 16):
+        return None
+    shifted = np.subtract(column, lo, dtype=np.int64)  # within 0 .. span - 1: no overflow
+    present = np.zeros(span, dtype=bool)
+    present[shifted] = True
+    code_of = np.cumsum(present, dtype=np.int64)
+    code_of -= 1
+    np.take(code_of, shifted, out=shifted)
+    del code_of
+    values = np.flatnonzero(present).astype(column.dtype)
+    values += lo
+    return values, shifted
 
 
 def load_interactions(

@@ -65,9 +65,9 @@ __all__ = ["NAME", "chunk_rows_for", "topk"]
 
 NAME = "cpu-blas"
 #: Bytes of the chunks of scores of all worker threads together (each worker also holds a
-#: boolean mask, a quarter of its chunk): large products amortise the BLAS's packing of the
-#: base block (measured at n = 50k, d = 384: 335 query rows per product beat 200 by 5%, 560
-#: by another 5%, within the memory target only up to about 335); fixed, so
+#: boolean mask of ``pool.MASK_ROWS`` rows of its chunk): large products amortise the BLAS's
+#: packing of the base block (measured at n = 50k, d = 384: 335 query rows per product beat
+#: 200 by 5%, 560 by another 5%, within the memory target only up to about 335); fixed, so
 #: the work is the same whatever memory is free.
 SCRATCH_BYTES = 128 * 1024 * 1024
 #: Smallest chunk of one worker (many cores).
@@ -185,18 +185,23 @@ def _numpy_lists(
     rows: int,
     pool: Pool,
     step: Any,
+    out: tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]] | None = None,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
     """Top-``w`` of the query rows ``sel`` (all when None) by product + threshold selection.
 
     The rows go to the pool's workers in batches (each: chunks of ``rows`` query rows, then
-    one ranking of the batch's candidates); every batch writes only its own rows.
+    one ranking of the batch's candidates); every batch writes only its own rows. ``out``:
+    (indices, scores) arrays of (queries, w) to write into, filled with ``-1`` / ``-inf``.
     """
     nb = block.shape[0]
     q = qsrc.raw.shape[0] if sel is None else sel.size
     ex_csr = exclude if sel is None else subset_csr(exclude, sel)
     fast = nb >= 8 * GROUPS_PER_K * w
-    idx_all = np.full((q, w), -1, dtype=np.int64)
-    val_all = np.full((q, w), -np.inf, dtype=np.float32)
+    if out is None:
+        idx_all = np.full((q, w), -1, dtype=np.int64)
+        val_all = np.full((q, w), -np.inf, dtype=np.float32)
+    else:
+        idx_all, val_all = out
 
     def batch_task(s0: int, s1: int) -> Any:
         def task(scratch: tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_]]) -> int:
@@ -292,10 +297,14 @@ def topk(
                 for room in FAISS_EXTRA[::-1]:
                     depth[extra <= room] = min(wb + int(room), nb)
             by_numpy = np.flatnonzero(depth == 0)
-            if by_numpy.size:
+            if by_numpy.size == q and not lists.merge:  # one block, every query: in place
+                _numpy_lists(qsrc, None, block, b0, exclude, wb, rows, pool, step, lists.view(wb))
+            elif by_numpy.size:
                 sel = None if by_numpy.size == q else by_numpy
                 idx, val = _numpy_lists(qsrc, sel, block, b0, exclude, wb, rows, pool, step)
-                lists.put(slice(None) if sel is None else sel, idx + b0 * (idx >= 0), val)
+                np.add(idx, b0, out=idx, where=idx >= 0)
+                lists.put(slice(None) if sel is None else sel, idx, val)
+                del idx, val
             for kq in np.unique(depth[depth > 0]):
                 sel_all = np.flatnonzero(depth == kq)
                 for s0 in range(0, sel_all.size, FAISS_ROWS):
@@ -304,7 +313,8 @@ def topk(
                     at = slice(int(sel[0]), int(sel[-1]) + 1) if contiguous else sel
                     ex = excluded_in(subset_csr(exclude, sel), 0, sel.size, b0, b1)
                     idx, val = _faiss_lists(qsrc.rows(at), block, wb, int(kq), ex)
-                    lists.put(at, idx + b0 * (idx >= 0), val)
+                    np.add(idx, b0, out=idx, where=idx >= 0)
+                    lists.put(at, idx, val)
                     step(sel.size)
             del block
     finally:

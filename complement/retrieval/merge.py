@@ -40,6 +40,10 @@ class RunningLists:
         self.val = np.full((q, w), -np.inf, dtype=np.float32)
         self.merge = n_blocks > 1
 
+    def view(self, wb: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """The first ``wb`` columns of every list, to be written in place (one block only)."""
+        return self.idx[:, :wb], self.val[:, :wb]
+
     def put(
         self, rows: slice | npt.NDArray[np.int64], idx: npt.NDArray[np.int64], val: Any
     ) -> None:

@@ -14,7 +14,11 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Pool", "workers"]
+__all__ = ["MASK_ROWS", "Pool", "workers"]
+
+#: Rows of a chunk of scores whose candidate mask is built at once (the mask is scratch of
+#: that many rows, not of the whole chunk).
+MASK_ROWS = 64
 
 
 def workers() -> int:
@@ -33,8 +37,9 @@ class Pool:
         self.n = n_workers
         self.cells = chunk * width
         self.scratch: queue.SimpleQueue[tuple[Any, Any]] = queue.SimpleQueue()
+        mask = min(chunk, MASK_ROWS) * width
         for _ in range(n_workers):
-            self.scratch.put((np.empty(chunk * width, np.float32), np.empty(chunk * width, bool)))
+            self.scratch.put((np.empty(chunk * width, np.float32), np.empty(mask, bool)))
         self.threads = ThreadPoolExecutor(n_workers) if n_workers > 1 else None
 
     def run(self, tasks: list[Any], done: Any) -> None:
@@ -69,5 +74,7 @@ class Pool:
                 wait(futures)
 
     def close(self) -> None:
+        """Stop the threads and drop the scratch (the search's largest buffers) at once."""
         if self.threads is not None:
             self.threads.shutdown(wait=True, cancel_futures=True)
+        self.scratch = queue.SimpleQueue()

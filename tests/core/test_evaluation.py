@@ -260,3 +260,24 @@ def test_split_edge_cases_as_evaluation_sees_them():
     ev = prepare_eval(np.array([0, 0, 0]), np.array([0, -1, 2]), s.part, 3)
     assert ev.target_indices.tolist() == [2]
     assert ev.counts["n_target_rows_not_candidate"] == 1
+
+
+def test_distinct_keys_and_membership_equal_numpy():
+    """The sort-based distinct keys and the chunked membership test: numpy's answers."""
+    import complement.core.evaluation as evaluation
+
+    rng = np.random.default_rng(4)
+    for size in (0, 1, 2, 1000):
+        keys = rng.integers(0, 50, size)
+        np.testing.assert_array_equal(evaluation._distinct(keys.copy()), np.unique(keys))
+    table = np.unique(rng.integers(0, 10**6, 5000))
+    query = rng.integers(-5, 10**6 + 5, (40, 30))
+    query[:, :3] = rng.choice(table, (40, 3))
+    want = np.isin(query, table)
+    np.testing.assert_array_equal(evaluation.sorted_isin(query, table), want)
+    old = evaluation._ISIN_CHUNK
+    try:
+        evaluation._ISIN_CHUNK = 7
+        np.testing.assert_array_equal(evaluation.sorted_isin(query, table), want)
+    finally:
+        evaluation._ISIN_CHUNK = old

@@ -151,3 +151,17 @@ def test_same_seed_same_result():
         for seed in (3, 3, 4)
     )
     assert a == b and a != c
+
+
+def test_blocks_of_users_change_no_bit(monkeypatch):
+    """Per-user temporaries are built block of users by block and membership in chunks of
+    keys; a block of 7 users and chunks of 5 keys give the default's JSON byte for byte."""
+    import complement.core.evaluation as evaluation
+    import complement.core.hits as hits
+
+    ev, s_lists, c_lists = _random_case(seed=11)
+    want = dumps(hits_from_lists(ev, s_lists, c_lists, [5, 10], n_boot=60).to_dict())
+    monkeypatch.setattr(hits, "_ROWS", 7)
+    monkeypatch.setattr(evaluation, "_ISIN_CHUNK", 5)
+    got = dumps(hits_from_lists(ev, s_lists, c_lists, [5, 10], n_boot=60).to_dict())
+    assert got == want

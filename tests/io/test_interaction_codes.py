@@ -156,3 +156,24 @@ def test_coverage_maps_codes_like_strings(tmp_path):
     assert info["n_rows_without_embeddings"] == int((want < 0).sum())
     assert info["n_items_without_embeddings"] == 20
     assert info["n_items_in_log"] == 120
+
+
+@pytest.mark.parametrize(
+    "dtype", [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64]
+)
+def test_small_range_integer_codes_equal_a_sort(dtype):
+    """Integer ids within a small range are coded by a table: np.unique's exact answer."""
+    from complement.io.interactions import _small_range_codes
+
+    rng = np.random.default_rng(3)
+    info = np.iinfo(dtype)
+    for lo in {int(info.min), 0, int(info.max) - 200}:
+        column = rng.integers(lo, min(int(info.max), lo + 200), 1000, dtype=dtype, endpoint=True)
+        values, codes = _small_range_codes(column)
+        want_values, want_codes = np.unique(column, return_inverse=True)
+        assert values.dtype == want_values.dtype
+        np.testing.assert_array_equal(values, want_values)
+        assert codes.dtype == np.int64
+        np.testing.assert_array_equal(codes, want_codes.reshape(-1))
+    wide = np.array([0, 2**40, 5], dtype=np.int64)
+    assert _small_range_codes(wide) is None  # a wide range is left to the sort

@@ -436,6 +436,30 @@ def test_chunking_and_ranking_batches_do_not_change_the_answer(monkeypatch):
         np.testing.assert_array_equal(got[0], exp[0])
 
 
+@pytest.mark.parametrize("mask_rows", [1, 3, 1000])
+def test_candidate_mask_of_a_few_rows_gives_the_same_lists(monkeypatch, mask_rows):
+    """The threshold comparison goes through a mask of ``MASK_ROWS`` rows at a time."""
+    rng = np.random.default_rng(11)
+    base = rng.integers(-30, 31, (6000, 4)).astype(np.float32)
+    q = rng.integers(-30, 31, (250, 4)).astype(np.float32)
+    exclude = random_csr(rng, 250, 6000, 40)
+    exp = reference(q, base, 30, exclude=exclude)
+    monkeypatch.setattr(pool, "MASK_ROWS", mask_rows)
+    for threads in (1, 3):
+        got = cpu.topk(q, base, 30, exclude=exclude, chunk_rows=100, threads=threads)
+        np.testing.assert_array_equal(got[0], exp[0])
+        np.testing.assert_array_equal(got[1], exp[1])
+    scores = (q @ base.T).astype(np.float32)
+    for size in (6000, 6000 * 7, scores.size):
+        idx = np.empty((250, 30), np.int64)
+        val = np.empty((250, 30), np.float32)
+        mask = np.empty(size, dtype=bool)
+        got = selection.chunk_candidates(scores, 30, mask, idx, val)
+        want = selection.chunk_candidates(scores, 30, np.empty(scores.size, bool), idx, val)
+        for a, b in zip(got, want, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
 def test_worker_count_follows_the_blas_and_is_restored():
     from threadpoolctl import threadpool_info, threadpool_limits
 
