@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import difflib
 import math
-import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from complement.options import (
     Option,
     option,
 )
+from complement.values import parse_choices, parse_ints, parse_views
 
 __all__ = [
     "COMMANDS",
@@ -59,97 +59,6 @@ __all__ = [
 CONFIG_NAME = "complement.toml"
 
 
-def parse_ints(value: Any, name: str = "k") -> tuple[int, ...]:
-    """``10``, ``[10, 20]`` or ``"10,20"`` -> ``(10, 20)``; positive, sorted, unique."""
-    if isinstance(value, bool):
-        raise UsageError(f"--{name} {value!r}: give integers such as 10,20,50")
-    if isinstance(value, int):
-        items: list[Any] = [value]
-    elif isinstance(value, str):
-        items = [v.strip() for v in value.split(",") if v.strip()]
-    elif isinstance(value, (list, tuple)):
-        items = list(value)
-    else:
-        raise UsageError(f"--{name} {value!r}: give integers such as 10,20,50")
-    out: list[int] = []
-    for item in items:
-        try:
-            if isinstance(item, bool) or (isinstance(item, float) and not item.is_integer()):
-                raise ValueError
-            number = int(item)
-        except (TypeError, ValueError):
-            raise UsageError(f"--{name} {value!r}: {item!r} is not an integer") from None
-        if number < 1:
-            raise UsageError(f"--{name} {value!r}: every value must be a positive integer")
-        out.append(number)
-    if not out:
-        raise UsageError(f"--{name} is empty: give at least one integer")
-    return tuple(sorted(set(out)))
-
-
-_VIEW_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
-
-#: one named view: (name, embeddings path, ids path or None)
-ViewSpec = tuple[str, str, str | None]
-
-
-def parse_views(
-    value: Any, where: str = "--view", base: Path | None = None
-) -> tuple[ViewSpec, ...]:
-    """``--view NAME=PATH[:IDS]`` flags, or a ``[views]`` table (NAME = "PATH" or
-    NAME = {path = "PATH", ids = "IDS"}), as (name, path, ids) in the order given."""
-    specs: list[ViewSpec] = []
-    if isinstance(value, Mapping):
-        for name, body in value.items():
-            if isinstance(body, str):
-                path, ids = body, None
-            elif (
-                isinstance(body, Mapping)
-                and isinstance(body.get("path"), str)
-                and set(body) <= {"path", "ids"}
-            ):
-                path, ids = body["path"], body.get("ids")
-                if ids is not None and not isinstance(ids, str):
-                    raise ConfigError(f"{where}: view {name!r}: ids must be a path string")
-            else:
-                raise ConfigError(
-                    f"{where}: view {name!r} must be a path or {{path = ..., ids = ...}}"
-                )
-            specs.append((str(name), path, ids))
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            if isinstance(item, (list, tuple)) and len(item) == 3:
-                specs.append((str(item[0]), str(item[1]), item[2]))
-                continue
-            text = str(item)
-            name, sep, rest = text.partition("=")
-            if not sep or not rest:
-                raise UsageError(
-                    f"{where} {text!r}: give NAME=PATH or NAME=PATH:IDS, e.g. --view cf=cf.npy"
-                )
-            path, colon, ids = rest.rpartition(":")
-            if not colon or not path:
-                path, ids = rest, ""
-            specs.append((name.strip(), path, ids or None))
-    else:
-        raise UsageError(f"{where}: give views as NAME=PATH (repeat --view for each view)")
-    seen: set[str] = set()
-    out: list[ViewSpec] = []
-    for name, path, ids in specs:
-        if not _VIEW_NAME.match(name):
-            raise UsageError(
-                f"{where}: view name {name!r}: use letters, digits, '_', '-' or '.' only"
-            )
-        if name in seen:
-            raise UsageError(f"{where}: view name {name!r} is given twice; name each view once")
-        seen.add(name)
-        if base is not None:
-            path = str(base / path)
-            ids = None if ids is None else str(base / ids)
-        out.append((name, path, ids))
-    return tuple(out)
-
-
 def _check_type(opt: Option, value: Any, where: str) -> Any:
     kind = opt.kind
     bad = False
@@ -167,6 +76,11 @@ def _check_type(opt: Option, value: Any, where: str) -> Any:
             raise ConfigError(
                 f"{where}: {opt.name} = {value!r} is not one of {', '.join(opt.choices)}"
             )
+    elif kind == "choices":
+        try:
+            value = parse_choices(value, opt.choices, opt.name)
+        except UsageError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
     elif kind == "ints":
         try:
             value = parse_ints(value, opt.name)
@@ -358,6 +272,8 @@ def resolve(
         if flag is not None:
             if opt.kind == "ints":
                 flag = parse_ints(flag, name)
+            elif opt.kind == "choices":
+                flag = parse_choices(flag, opt.choices, name)
             elif opt.kind == "choice" and flag not in opt.choices:
                 raise UsageError(f"{opt.flag} {flag!r}: choose one of {', '.join(opt.choices)}")
             values[name], sources[name] = flag, "flag"

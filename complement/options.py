@@ -31,7 +31,7 @@ class Option:
     """One option: its TOML key (the flag is ``--`` + key with ``-`` for ``_``)."""
 
     name: str
-    kind: str  # int | float | str | bool | path | ints | choice
+    kind: str  # int | float | str | bool | path | ints | choice | choices | views
     default: Any = None
     choices: tuple[str, ...] = ()
     help: str = ""
@@ -64,6 +64,11 @@ DATA_KEYS = _opts(
     Option("sem_users_ids", "path", help="ids of the semantic user-embedding rows"),
     Option("cf_users", "path", help="collaborative user embeddings (rows = user ids)"),
     Option("cf_users_ids", "path", help="ids of the collaborative user-embedding rows"),
+    Option(
+        "users",
+        "path",
+        help="user metadata (.parquet/.csv/.tsv) keyed by --user-col, for --segment-col",
+    ),
     Option("train", "path", help="train log for --split files"),
     Option("test", "path", help="test log for --split files"),
     Option(
@@ -111,6 +116,28 @@ OPTIONS: dict[str, Option] = _opts(
     Option("valid_frac", "float", 0.1, help="fraction of train carved out for tuning fusion"),
     # oracle
     Option("rrf_depth", "int", 200, help="depth of each view's list in reciprocal rank fusion"),
+    Option(
+        "alpha",
+        "float",
+        None,
+        help="fix the score-interpolation weight in [0, 1] (alpha * z_S + (1 - alpha) * z_C on "
+        "standardised scores) instead of tuning it on validation",
+    ),
+    # segments and diversity
+    Option(
+        "segment_col",
+        "str",
+        None,
+        help="report every table per segment: a column of --items (list columns allowed) or "
+        "--users; 'activity' for the built-in cold/mid/hot user segments",
+    ),
+    Option(
+        "diversity_view",
+        "str",
+        None,
+        help="view whose cosine distance measures intra-list diversity (default: semantic, or "
+        "the first --view)",
+    ),
     # probe
     Option(
         "capacity",
@@ -127,9 +154,17 @@ OPTIONS: dict[str, Option] = _opts(
         help="distribution shift deciding train/test items",
     ),
     Option("direction", "choice", "sem2cf", ("sem2cf", "cf2sem"), help="sem2cf or cf2sem"),
-    Option("alpha", "float", None, help="fixed ridge penalty (default: 5-fold CV)"),
+    Option("ridge_alpha", "float", None, help="fixed ridge penalty (default: 5-fold CV)"),
     Option("rank", "int", 16, help="rank of the lowrank probe"),
-    Option("max_epochs", "int", 200, help="maximum MLP epochs"),
+    Option("max_epochs", "int", 200, help="maximum MLP epochs (with early stopping)"),
+    Option(
+        "early_stop",
+        "bool",
+        True,
+        help="MLP probes: stop on a holdout of the train items (--no-early-stop: the paper's "
+        "fixed --epochs, default 400)",
+    ),
+    Option("raw", "bool", False, help="probe raw rows (no L2 normalisation, as in the paper)"),
     Option("tail_frac", "float", 0.2, help="least popular fraction as test (popularity shift)"),
     Option("max_interactions", "int", 5, help="cold items: at most this many train interactions"),
     # structure
@@ -146,12 +181,25 @@ OPTIONS: dict[str, Option] = _opts(
     # align
     Option(
         "method",
-        "choice",
+        "choices",
         "all",
-        ("directau", "carec", "darec", "sella", "all"),
-        help="alignment strategy",
+        ("directau", "carec", "darec", "sella", "ncn", "semproj", "lightgcn", "all"),
+        help="trained systems, comma-separated (e.g. ncn,semproj,lightgcn,darec) or all",
     ),
-    Option("epochs", "int", None, help="training epochs (default: per strategy)"),
+    Option(
+        "epochs",
+        "int",
+        None,
+        help="training epochs (align: default per system; probe with --no-early-stop: 400)",
+    ),
+    Option("seeds", "int", 1, help="train every system with this many seeds (0, 1, ...)"),
+    Option(
+        "grid",
+        "choice",
+        "small",
+        ("small", "none"),
+        help="validation tuning grid of every trained system (docs/strategies.md) or none",
+    ),
     Option("lr", "float", None, help="learning rate (default: per strategy)"),
     Option("dim", "int", 64, help="embedding dimension"),
     Option("export", "path", None, help="folder for the learned embeddings (.npz)"),
@@ -223,10 +271,15 @@ MAXIMUM: dict[str, float] = {
     "n_boot": MAX_N_BOOT,
     "max_missing": 1.0,
     "min_shared": 1.0,
+    "alpha": 1.0,
+    "seeds": 100,
 }
 MINIMUM: dict[str, float] = {
     "max_missing": 0.0,
     "min_shared": 0.0,
+    "alpha": 0.0,
+    "ridge_alpha": 0.0,
+    "seeds": 1,
     "seed": 0,
     "sample": 1,
     "n_boot": 1,
@@ -256,7 +309,11 @@ SPLIT_OPTIONS = ("split", "test_frac", "cutoff", "valid_frac", "train", "test")
 PROBE_SPLIT = ("split", "test_frac", "cutoff", "train", "test")
 USER_OPTIONS = ("sem_users", "sem_users_ids", "cf_users", "cf_users_ids")
 RUN_OPTIONS = ("seed", "device", *ENGINE_OPTIONS, "json", "quiet")
-PROBE_OPTIONS = ("shift", "direction", "alpha", "rank", "max_epochs", "tail_frac")
+PROBE_OPTIONS = ("shift", "direction", "ridge_alpha", "rank", "max_epochs", "tail_frac")
+#: the paper's probe protocol (fixed epochs, raw rows)
+PROBE_PROTOCOL = ("early_stop", "epochs", "raw")
+#: segments of every user-level table
+SEGMENTS = ("segment_col", "users")
 #: options naming files that a command writes (checked before any work)
 OUTPUT_OPTIONS = ("json", "html", "markdown", "rankings", "per_item", "per_user")
 #: options naming folders that a command writes into
@@ -268,29 +325,34 @@ NOT_PROVENANCE = (*OUTPUT_OPTIONS, *OUTPUT_FOLDERS, "quiet")
 #: command -> the options it takes (from OPTIONS and DATA_KEYS), in the order of its --help
 COMMANDS: dict[str, tuple[str, ...]] = {
     "overlap": VIEW_OPTIONS + RUN_OPTIONS + ("k", "sample") + LOG_OPTIONS
-    + ("items", "title_col", "per_item") + REPLICATES,
+    + ("items", "title_col", "per_item") + REPLICATES + SEGMENTS,
     "hits": RANKING_VIEWS + LOG_OPTIONS + SPLIT_OPTIONS + USER_OPTIONS + RUN_OPTIONS
-    + ("k", "n_boot") + RANKED + ("per_user",) + REPLICATES,
+    + ("k", "n_boot") + RANKED + ("per_user",) + REPLICATES
+    + ("items", "title_col") + SEGMENTS + ("diversity_view",),
     "oracle": RANKING_VIEWS + LOG_OPTIONS + SPLIT_OPTIONS + USER_OPTIONS + RUN_OPTIONS
-    + ("k", "n_boot", "rrf_depth") + RANKED + ("per_user",),
+    + ("k", "n_boot", "rrf_depth", "alpha") + RANKED + ("per_user",)
+    + ("items", "title_col") + SEGMENTS + ("diversity_view",),
     "probe": VIEW_OPTIONS + RUN_OPTIONS + LOG_OPTIONS + PROBE_SPLIT + USER_OPTIONS
-    + ("capacity", *PROBE_OPTIONS, "max_interactions", "items", "title_col", "per_item"),
+    + ("capacity", *PROBE_OPTIONS, *PROBE_PROTOCOL, "max_interactions", "items", "title_col")
+    + ("per_item",),
     "structure": VIEW_OPTIONS + ("seed", "json", "quiet")
-    + ("max_dim", "permutations", "direction", "alpha", "items", "title_col")
+    + ("max_dim", "permutations", "direction", "ridge_alpha", "items", "title_col")
     + LOG_OPTIONS + ("per_item",) + REPLICATES,
     "explain": VIEW_OPTIONS + ("device", *ENGINE_OPTIONS, "json", "quiet")
     + ("neighbours", "items", "item_col", "title_col"),
     "report": VIEW_OPTIONS + RUN_OPTIONS + LOG_OPTIONS + SPLIT_OPTIONS + USER_OPTIONS
-    + ("k", "sample", "n_boot", "items", "title_col", "rrf_depth")
+    + ("k", "sample", "n_boot", "items", "title_col", "rrf_depth", "alpha")
     + (*PROBE_OPTIONS, "max_interactions")
     + ("max_dim", "permutations", "html", "markdown") + RANKED + ("per_item", "per_user")
-    + REPLICATES,
+    + REPLICATES + SEGMENTS + ("diversity_view",),
     "gate": ("baseline", "rules", "allow_incomparable", "json", "markdown"),
     "compare": ("view", "anchor", "metric", "drop_invalid", "positional_ids", "min_shared")
     + LOG_OPTIONS + SPLIT_OPTIONS + RUN_OPTIONS
-    + ("k", "sample", "n_boot", "html", "markdown"),
+    + ("k", "sample", "n_boot", "html", "markdown")
+    + ("items", "title_col") + SEGMENTS + ("diversity_view",),
     "align": RANKING_VIEWS + LOG_OPTIONS + SPLIT_OPTIONS + USER_OPTIONS + RUN_OPTIONS
-    + ("n_boot", "rrf_depth", "method", "epochs", "lr", "dim", "export"),
+    + ("n_boot", "rrf_depth", "alpha", "method", "epochs", "lr", "dim", "seeds", "grid")
+    + ("export",) + RANKED + ("diversity_view",),
     "demo": ("quiet",),
 }  # fmt: skip
 

@@ -224,6 +224,9 @@ class Study:
             return load_context(settings, backend, need_split=need_split and log_given(settings))
         ctx = copy.copy(self._base)
         ctx.settings, ctx.backend, ctx.view_lists = settings, backend, None
+        if settings.get("segment_col") != self._base.settings.get("segment_col"):
+            ctx.__dict__.pop("segments", None)  # read again for this call's --segment-col
+            _ = ctx.segments
         return ctx
 
     def _finish(self, section: Section, settings: Settings) -> Section:

@@ -28,8 +28,8 @@ COMMANDS: dict[str, str] = {
     "overlap": "Item-level neighbour agreement: overlap@k and jaccard@k of the k-NN lists, "
     "linear CKA.",
     "hits": "User-level complementarity: per-view Recall/NDCG/HitRate, list Jaccard, unique hits.",
-    "oracle": "Oracle fusion bounds (union, budget, select) and practical fusion with paired "
-    "tests.",
+    "oracle": "How well choosing among the two views' lists could do (union, budget, select "
+    "oracles) and practical fusions with paired tests.",
     "report": "Every diagnostic (overlap, hits, oracle, probe, structure) from one config and "
     "one load of the inputs, as one JSON document (--json), an HTML page (--html) and Markdown "
     "(--markdown).",
@@ -42,8 +42,8 @@ COMMANDS: dict[str, str] = {
     "energy per item.",
     "explain": "An item's nearest neighbours in each view side by side, and which both views "
     "agree on.",
-    "align": "Alignment strategies (directau, carec, darec, sella) against the views, fusion, "
-    "oracle.",
+    "align": "Trained systems (directau, carec, darec, sella, their ablations; the paper's "
+    "trained fusion ncn and its branches semproj, lightgcn) against the views, fusion and oracle.",
     "demo": "Run complement report on the bundled MovieLens-100K fixture: print every table and "
     "write complement-demo.html in the working directory.",
 }

@@ -62,6 +62,7 @@ _TYPES = {
     "ints": str,
     "views": list[str],
     "choice": str,
+    "choices": str,
 }
 
 

@@ -2,7 +2,8 @@
 
 This module runs the whole of ``complement align`` and holds its result; the parts live in
 :mod:`~.align_protocol` (cold items, phases, training pairs), :mod:`~.align_training`,
-:mod:`~.align_eval` (the settings) and :mod:`~.align_hits` (hits against the raw views).
+:mod:`~.align_eval` (the settings), :mod:`~.align_hits` (hits against the raw views) and
+:mod:`~.align_seeds` (seeds, pooled tests, Holm).
 
 Definitions (fixed; also in docs/definitions.md, docs/strategies.md and the JSON under
 ``definitions``), on top of those of :mod:`complement.core.evaluation`, :mod:`~.fusion` and
@@ -17,11 +18,15 @@ Definitions (fixed; also in docs/definitions.md, docs/strategies.md and the JSON
   (docs/strategies.md).
 - Training pairs: the distinct (user, item) pairs of the train rows (warm items only).
   Early stopping: NDCG@10 on the validation phase (history = train, targets = validation
-  rows), warm items as candidates; each strategy keeps its best epoch (patience 5).
+  rows), warm items as candidates; each system keeps its best epoch (patience 5, at most the
+  same number of epochs per phase for every system).
+- Tuning: the same validation grid for every trained system (:mod:`~.align_training`), the
+  point with the best validation NDCG@10 kept; every further seed retrains that point;
+  ``<method>_ablated``: a strategy with its alignment terms off, tuned the same way.
 - Settings, each at K = 20 with full ranking of its candidates (history excluded):
   ``warm``: targets = warm test items, candidates = warm items; ``cold``: targets = cold test
   items, candidates = cold items; ``cold_all``: targets = cold test items, candidates = all.
-- Every system of a setting (the two views, the three fusions, each strategy) is scored on the
+- Every system of a setting (the two views, the fusions, each trained system) is scored on the
   same users; Recall@20 and NDCG@20 with 95% bootstrap intervals from the same resamples; the
   oracle bounds are those of the two raw views; each fusion and strategy has a paired test
   against the best single view (as in ``complement oracle``). Alpha of score interpolation is
@@ -44,10 +49,19 @@ import numpy.typing as npt
 
 from complement.core.align_eval import SettingResult, evaluate_alignment
 from complement.core.align_protocol import IntArray, K, make_protocol
-from complement.core.align_training import train_strategies
+from complement.core.align_seeds import DEFINITIONS as SEED_DEFINITIONS
+from complement.core.align_training import (
+    LR_FACTORS,
+    VALID_K,
+    WEIGHT_FACTORS,
+    Tuned,
+    system_names,
+    train_strategies,
+)
 from complement.core.evaluation import EvalData
+from complement.core.multiple import DEFINITIONS as HOLM_DEFINITIONS
 from complement.core.splits import Split
-from complement.core.strategies import Trained
+from complement.core.strategies import STRATEGIES
 from complement.retrieval import Backend
 
 __all__ = ["DEFINITIONS", "AlignResult", "align"]
@@ -62,19 +76,32 @@ DEFINITIONS = {
     "training_pairs": "distinct (user, item) pairs of the train rows, warm items only",
     "early_stopping": "after each epoch: NDCG@10 on the validation phase (history = train, "
     "targets = validation rows, warm items as candidates); the best epoch is kept, training "
-    "stops after 5 epochs without improvement",
+    "stops after 5 epochs without improvement; the same maximum epochs per phase for every "
+    "system",
+    "tuning_grid": "grid small: every point of lr in {lr0, 3 lr0} x w in {w0, 3 w0} "
+    "(lr0, w0: the system's defaults; w: its alignment weight, gamma for directau and carec; "
+    "ncn, semproj, lightgcn and the ablations tune lr alone; --lr fixes the lr axis) is "
+    "trained with the first seed and the point with the highest validation NDCG@10 of the "
+    "final model is kept (ties: the earlier point); grid none: the defaults",
+    "ablation": "<method>_ablated: the strategy with its alignment terms off, everything else "
+    "equal, tuned and seeded the same way (darec, sella: lambda = 0; directau: no semantic "
+    "input to the item encoder; carec: no item-adapter phase)",
     "settings": "K = 20, full ranking of the candidates with history excluded; warm: warm "
     "targets among warm items; cold: cold targets among cold items; cold_all: cold targets "
     "among all items",
-    "systems": "the two raw views, the three fusions and each strategy are scored on the same "
+    "systems": "the two raw views, the fusions and each trained system are scored on the same "
     "users of a setting; intervals are 95% bootstrap over those users (same resamples for all); "
     "paired tests against the best single view as in complement oracle",
-    "strategy_scores": "inner product of the strategy's exported user and item vectors",
+    "strategy_scores": "inner product of the strategy's exported user and item vectors; a "
+    "trained system's row (recall, ndcg, intervals, p_value, hits, rankings) is its first "
+    "seed's",
     "strategy_hits": "against raw view V (W = the other view): common = sum |H_A ∩ H_V|, "
     "strategy_only = sum |H_A \\ H_V|, view_only = sum |H_V \\ H_A|; list_jaccard and "
     "complementary_ratio as in complement hits",
     "private_survival": "sum |(H_V \\ H_W) ∩ H_A| / sum |H_V \\ H_W|: the share of the hits only "
     "view V had (its private signal) that the strategy also finds",
+    **SEED_DEFINITIONS,
+    **HOLM_DEFINITIONS,
 }
 
 Progress = Callable[[int, int], None]
@@ -84,6 +111,7 @@ Progress = Callable[[int, int], None]
 class AlignResult:
     k: int
     methods: tuple[str, ...]
+    systems: tuple[str, ...]
     n_items: int
     n_users: int
     seed: int
@@ -91,7 +119,8 @@ class AlignResult:
     rrf_depth: int
     alpha: float
     protocol: dict[str, Any]
-    training: dict[str, Trained]
+    grid: dict[str, Any]
+    training: dict[str, Tuned]
     settings: dict[str, SettingResult]
     notes: dict[str, list[str]] = field(default_factory=dict)
     test: EvalData | None = field(default=None, repr=False)
@@ -100,6 +129,7 @@ class AlignResult:
         return {
             "k": self.k,
             "methods": list(self.methods),
+            "systems": list(self.systems),
             "n_items": self.n_items,
             "n_users": self.n_users,
             "seed": self.seed,
@@ -107,6 +137,7 @@ class AlignResult:
             "rrf_depth": self.rrf_depth,
             "alpha": self.alpha,
             "protocol": dict(self.protocol),
+            "grid": dict(self.grid),
             "training": {m: t.to_dict() for m, t in self.training.items()},
             "settings": {name: s.to_dict() for name, s in self.settings.items()},
             "notes": {m: list(n) for m, n in self.notes.items()},
@@ -130,12 +161,16 @@ def align(
     lr: float | None = None,
     dim: int = 64,
     seed: int = 0,
+    seeds: int = 1,
+    grid: str = "small",
+    alpha: float | None = None,
     device: str = "cpu",
     rrf_depth: int = 200,
     n_boot: int = 1000,
     progress: Progress | None = None,
 ) -> AlignResult:
-    """Prepare the split, train each strategy, evaluate everything side by side."""
+    """Prepare the split, tune and train every system, evaluate everything side by side."""
+    systems = system_names(methods)
     n_items = int(sem.shape[0])
     protocol = make_protocol(users, item_index, split, n_items, n_users, seed=seed, user_ok=user_ok)
     trained = train_strategies(
@@ -148,10 +183,12 @@ def align(
         lr=lr,
         dim=dim,
         seed=seed,
+        seeds=seeds,
+        grid=grid,
         device=device,
         progress=progress,
     )
-    alpha, settings = evaluate_alignment(
+    chosen_alpha, settings = evaluate_alignment(
         protocol,
         sem,
         cf,
@@ -162,19 +199,32 @@ def align(
         rrf_depth=rrf_depth,
         n_boot=n_boot,
         seed=seed,
+        alpha=alpha,
     )
     return AlignResult(
         k=K,
         methods=tuple(methods),
+        systems=systems,
         n_items=n_items,
         n_users=n_users,
         seed=seed,
         n_boot=n_boot,
         rrf_depth=rrf_depth,
-        alpha=alpha,
+        alpha=chosen_alpha,
         protocol=protocol.to_dict(),
+        grid={
+            "name": grid,
+            "lr_factors": list(LR_FACTORS) if grid == "small" and lr is None else [1.0],
+            "weight_factors": list(WEIGHT_FACTORS) if grid == "small" else [1.0],
+            "max_epochs_per_phase": epochs
+            if epochs is not None
+            else max(int(STRATEGIES[t.method].defaults["epochs"]) for t in trained.values()),
+            "patience": 5,
+            "selection": f"validation NDCG@{VALID_K}",
+            "seeds": [seed + j for j in range(seeds)],
+        },
         training=dict(trained),
         settings=settings,
-        notes={m: list(t.notes) for m, t in trained.items()},
+        notes={m: list(t.first.notes) for m, t in trained.items() if not t.ablated},
         test=protocol.test,
     )

@@ -8,16 +8,18 @@ Definitions (fixed; see :mod:`complement.core.align` and docs/definitions.md):
 - Settings, each at K = 20 with full ranking of its candidates (history excluded):
   ``warm``: targets = warm test items, candidates = warm items; ``cold``: targets = cold test
   items, candidates = cold items; ``cold_all``: targets = cold test items, candidates = all.
-- Every system of a setting (the two views, the three fusions, each strategy) is scored on the
+- Every system of a setting (the two views, the fusions, each trained system) is scored on the
   same users, with intervals from the same resamples and paired tests against the best single
   view (:func:`complement.core.oracle_tables.oracle_from_lists`). Alpha of score interpolation
-  is tuned once on the validation phase.
+  is tuned once on the validation phase (or fixed). A trained system's row is its first seed's
+  list; its seeds, their mean and sd and the pooled test are :mod:`~.align_seeds`; every
+  p-value of the document is Holm-adjusted as one family (``p_holm``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -25,31 +27,41 @@ import numpy.typing as npt
 
 from complement.core.align_hits import VIEWS, StrategyHits, strategy_hits
 from complement.core.align_protocol import IntArray, K, Protocol, candidate_subset
-from complement.core.evaluation import restrict_targets
-from complement.core.fusion import (
-    CosineViews,
-    choose_alpha,
-    cosine_views,
-    interpolation_lists,
-    norm_concat_norm_lists,
-    rrf_lists,
-)
+from complement.core.align_seeds import SeedSummary, holm_family, seed_summary
+from complement.core.align_training import Tuned
+from complement.core.evaluation import EvalData, restrict_targets
+from complement.core.fusion import CosineViews, choose_alpha, fused_lists, score_views
 from complement.core.oracle_tables import OracleAtK, oracle_from_lists
-from complement.core.ranking import rank, user_queries
-from complement.core.strategies import Trained
+from complement.core.ranking import user_queries
+from complement.core.rerank import Reranker, fit_reranker
 from complement.core.strategies.common import ridge_map
 from complement.errors import UsageError
-from complement.retrieval import Backend
+from complement.retrieval import Backend, user_topk
 
-__all__ = ["SETTINGS", "SettingResult", "evaluate_alignment", "impute_cold"]
+__all__ = ["SETTINGS", "SettingLists", "SettingResult", "evaluate_alignment", "impute_cold"]
 
 RIDGE_ALPHA = 1.0
 SETTINGS = ("warm", "cold", "cold_all")
 
 
 @dataclass(frozen=True)
+class SettingLists:
+    """The ranked lists behind one setting's table (candidate index space of ``ev``).
+
+    ``lists``: every system's top-K by its JSON name (views, fusions, trained systems' first
+    seed); ``scores``: the score of each slot where kept (views and trained systems);
+    ``index[j]``: the item index of candidate ``j``.
+    """
+
+    ev: EvalData
+    index: IntArray
+    lists: dict[str, IntArray]
+    scores: dict[str, npt.NDArray[np.float64]]
+
+
+@dataclass(frozen=True)
 class SettingResult:
-    """One evaluation setting: the side-by-side table and each strategy's hits."""
+    """One evaluation setting: the side-by-side table, each strategy's hits and seeds."""
 
     name: str
     n_candidates: int
@@ -58,16 +70,38 @@ class SettingResult:
     table: OracleAtK | None
     hits: dict[str, dict[str, StrategyHits]]
     skipped: str | None = None
+    seeds: dict[str, SeedSummary] = field(default_factory=dict)
+    p_holm: dict[str, float] = field(default_factory=dict)
+    ranked: SettingLists | None = field(default=None, repr=False, compare=False)
+
+    def p_values(self) -> dict[str, float]:
+        """``p`` of every tested system: a fusion's own test, a trained system's pooled one."""
+        if self.table is None:
+            return {}
+        out = {}
+        for name, f in self.table.fusion.items():
+            if name in self.seeds:
+                out[name] = self.seeds[name].test.p_value
+            elif f.test is not None:
+                out[name] = f.test.p_value
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         if self.table is None:
             return {"n_candidates": self.n_candidates, "skipped": self.skipped}
+        table = self.table.to_dict()
+        p = self.p_values()
+        for name, row in table["fusion"].items():
+            if name in self.seeds:
+                row.update(self.seeds[name].to_dict())
+            row["p"] = p.get(name)
+            row["p_holm"] = self.p_holm.get(name)
         return {
             "n_candidates": self.n_candidates,
             "n_users": self.n_users,
             "n_targets": self.n_targets,
             "skipped": None,
-            **self.table.to_dict(),
+            **table,
             "strategy_hits": {
                 m: {v: h.to_dict() for v, h in per.items()} for m, per in self.hits.items()
             },
@@ -100,13 +134,14 @@ def _setting(
     cf: npt.NDArray[np.float32],
     queries: Mapping[str, tuple[npt.NDArray[np.float32], npt.NDArray[np.float32] | None]],
     cv: CosineViews,
-    trained: Mapping[str, Trained],
+    trained: Mapping[str, Tuned],
     backend: Backend,
     *,
     alpha: float,
     rrf_depth: int,
     n_boot: int,
     seed: int,
+    gate: Reranker | None = None,
 ) -> SettingResult:
     ev = protocol.test
     if name == "cold_all":
@@ -128,31 +163,53 @@ def _setting(
     depth = max(K, min(rrf_depth, n_cand - 1))
     items_of = {"semantic": sem, "collaborative": cf}
     view_lists: dict[str, IntArray] = {}
+    scores: dict[str, npt.NDArray[np.float64]] = {}
     for v in VIEWS:
         q, scale = queries[v]
-        view_lists[v] = rank(
-            sub,
+        view_lists[v], view_scores = user_topk(
             np.ascontiguousarray(q[rows]),
             np.ascontiguousarray(np.asarray(items_of[v], dtype=np.float32)[index]),
             depth,
             backend,
+            history=sub.history,
             item_scale=None if scale is None else scale[index],
         )
+        scores[v] = np.asarray(view_scores[:, :K], dtype=np.float64)
     scv = _sub_cosine(cv, rows, index)
-    fused: dict[str, IntArray] = {
-        "norm_concat_norm": norm_concat_norm_lists(sub, scv, K, backend),
-        "score_interpolation": interpolation_lists(sub, scv, alpha, K, backend),
-        "rrf": rrf_lists(view_lists["semantic"], view_lists["collaborative"], K),
-    }
+    fused: dict[str, IntArray] = fused_lists(
+        sub, scv, view_lists, K, backend, alpha=alpha, gate=gate
+    )
     hits: dict[str, dict[str, StrategyHits]] = {}
-    for m, t in trained.items():
-        q = np.ascontiguousarray(t.users[sub.users], dtype=np.float32)
-        lists = rank(sub, q, np.ascontiguousarray(t.items[index]), K, backend)
-        fused[m] = lists
-        hits[m] = strategy_hits(sub, lists, view_lists, K, n_boot=n_boot, seed=seed)
+    per_seed: dict[str, list[IntArray]] = {}
+    for m, tuned in trained.items():
+        per_seed[m] = []
+        for t in tuned.runs:
+            q = np.ascontiguousarray(t.users[sub.users], dtype=np.float32)
+            lists, s = user_topk(
+                q, np.ascontiguousarray(t.items[index]), K, backend, history=sub.history
+            )
+            per_seed[m].append(lists)
+            if len(per_seed[m]) == 1:
+                scores[m] = np.asarray(s, dtype=np.float64)
+        fused[m] = per_seed[m][0]
+        hits[m] = strategy_hits(sub, fused[m], view_lists, K, n_boot=n_boot, seed=seed)
     table = oracle_from_lists(
         sub, view_lists, {K: fused}, [K], alpha={K: alpha}, n_boot=n_boot, seed=seed, groups=False
     )[K]
+    best = table.best_single
+    seeds = {
+        m: seed_summary(
+            sub,
+            per_seed[m],
+            [int(t.hyper["seed"]) for t in tuned.runs],
+            view_lists[best],
+            best,
+            n_boot=n_boot,
+            seed=seed,
+        )
+        for m, tuned in trained.items()
+    }
+    lists_k = {**{v: view_lists[v][:, :K] for v in VIEWS}, **fused}
     return SettingResult(
         name=name,
         n_candidates=n_cand,
@@ -160,6 +217,8 @@ def _setting(
         n_targets=int(sub.n_targets.sum()),
         table=table,
         hits=hits,
+        seeds=seeds,
+        ranked=SettingLists(ev=sub, index=index, lists=lists_k, scores=scores),
     )
 
 
@@ -167,7 +226,7 @@ def evaluate_alignment(
     protocol: Protocol,
     sem: npt.NDArray[Any],
     cf: npt.NDArray[Any],
-    trained: Mapping[str, Trained],
+    trained: Mapping[str, Tuned],
     backend: Backend,
     *,
     sem_users: npt.NDArray[Any] | None = None,
@@ -175,8 +234,9 @@ def evaluate_alignment(
     rrf_depth: int = 200,
     n_boot: int = 1000,
     seed: int = 0,
+    alpha: float | None = None,
 ) -> tuple[float, dict[str, SettingResult]]:
-    """Alpha (tuned on validation) and the three settings' results."""
+    """Alpha (``alpha``, else tuned on validation) and the three settings' results."""
     if rrf_depth < K:
         raise UsageError(f"--rrf-depth {rrf_depth} is smaller than K = {K}; raise it")
     cf_eval = impute_cold(sem, cf, protocol.cold)
@@ -185,9 +245,11 @@ def evaluate_alignment(
         "semantic": user_queries(ev, sem, user_vectors=sem_users),
         "collaborative": user_queries(ev, cf_eval, user_vectors=cf_users),
     }
-    cv = cosine_views(ev, sem, cf_eval, sem_users=sem_users, cf_users=cf_users)
-    cv_valid = cosine_views(protocol.valid, sem, cf_eval, sem_users=sem_users, cf_users=cf_users)
-    alpha = choose_alpha(protocol.valid, cv_valid, [K], backend).alpha[K]
+    cv = score_views(ev, sem, cf_eval, sem_users=sem_users, cf_users=cf_users)
+    cv_valid = score_views(protocol.valid, sem, cf_eval, sem_users=sem_users, cf_users=cf_users)
+    search = choose_alpha(protocol.valid, cv_valid, [K], backend, fixed=alpha)
+    alpha = search.alpha[K]
+    gate = fit_reranker(protocol.valid, cv_valid, search.view_lists, K)
     results = {
         name: _setting(
             name,
@@ -202,7 +264,14 @@ def evaluate_alignment(
             rrf_depth=rrf_depth,
             n_boot=n_boot,
             seed=seed,
+            gate=gate,
         )
         for name in SETTINGS
+    }
+    family = {(n, m): p for n, r in results.items() for m, p in r.p_values().items()}
+    adjusted = holm_family(family)
+    results = {
+        n: replace(r, p_holm={m: adjusted[(n, m)] for m in r.p_values()})
+        for n, r in results.items()
     }
     return alpha, results

@@ -2,14 +2,16 @@
 
 Definitions (fixed; also in docs/definitions.md and the JSON under ``definitions``):
 
-- Cosine scores of a view: ``s(u, i) = cos(q_u, x_i)`` with ``q_u`` the user vector (when user
-  embeddings are given) or the mean of the L2-normalised history items.
-- ``norm_concat_norm`` (the paper's naive fusion): L2-normalise each view's user and item
-  vectors, concatenate them, and score by cosine. (As both halves have unit length this ranks
-  like ``(s_S + s_C) / 2``.)
-- ``score_interpolation``: ``α · s_S + (1 − α) · s_C`` with ``α`` on the grid 0.0, 0.1, …, 1.0
-  chosen, separately for each K, to maximise mean Recall@K on the validation phase (history =
-  train, targets = validation items); ties go to the smaller ``α``.
+- ``concat_fixed``: each view's user query and item vectors L2-normalised, concatenated, and
+  scored by cosine. As both halves have unit length it ranks exactly like ``(cos_S + cos_C) / 2``,
+  i.e. interpolation at ``α = 0.5`` on cosine scores. It fuses the two *fixed* views: it is not
+  the paper's naive fusion, which is trained end to end (``complement align --method ncn``).
+- ``score_interpolation``: ``α z_S + (1 − α) z_C`` on each view's own scores standardised per
+  user (:mod:`complement.core.interpolation`).
+- ``gated``: a learned re-ranking of the union of both views' top-K lists whose score is a
+  per-user mixture of ``z_S`` and ``z_C`` with weights linear in user features
+  (:mod:`complement.core.rerank`; the per-user tree weight of :mod:`complement.core.gated`
+  was the other design, documented and compared in docs/definitions.md).
 - ``rrf`` (reciprocal rank fusion): ``Σ_views 1 / (60 + rank)`` over each view's own top
   ``depth`` list (rank 1-based; items outside a list contribute nothing); top K by (fused score
   descending, item index ascending).
@@ -18,17 +20,25 @@ Definitions (fixed; also in docs/definitions.md and the JSON under ``definitions
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from complement.core.evaluation import EvalData, check_ks
-from complement.core.metrics import evaluate_lists
-from complement.core.ranking import rank, unit_rows, user_queries
-from complement.retrieval import Backend, inverse_norms, user_topk
+from complement.core.interpolation import (
+    ALPHA_GRID,
+    AlphaSearch,
+    Ranked,
+    ScoreViews,
+    choose_alpha,
+    mixture_ranked,
+    score_views,
+)
+from complement.core.ranking import unit_rows
+from complement.core.rerank import Reranker
+from complement.retrieval import Backend, user_topk
 
 __all__ = [
     "ALPHA_GRID",
@@ -36,93 +46,92 @@ __all__ = [
     "RRF_CONSTANT",
     "AlphaSearch",
     "CosineViews",
+    "ScoreViews",
     "choose_alpha",
+    "concat_fixed_lists",
+    "concat_fixed_ranked",
     "cosine_views",
+    "fused_lists",
+    "gated_ranked",
     "interpolation_lists",
     "interpolation_ranked",
-    "norm_concat_norm_lists",
-    "norm_concat_norm_ranked",
     "rrf_lists",
     "rrf_ranked",
+    "score_views",
 ]
 
 RRF_CONSTANT = 60
-ALPHA_GRID: tuple[float, ...] = tuple(round(0.1 * i, 1) for i in range(11))
 _BLOCK = 65536
 
+#: former names, kept for callers that build them directly
+CosineViews = ScoreViews
+cosine_views = score_views
+
 DEFINITIONS = {
-    "norm_concat_norm": "L2-normalise each view's user and item vectors, concatenate, score by "
-    "cosine (ranks like (s_S + s_C) / 2 on cosine scores)",
-    "score_interpolation": "alpha * s_S + (1 - alpha) * s_C on cosine scores; alpha on the grid "
-    "0.0, 0.1, ..., 1.0 maximising mean Recall@K on the validation phase (history = train, "
-    "targets = validation items), per K, ties to the smaller alpha; never tuned on test",
+    "concat_fixed": "cosine between the concatenated L2-normalised user queries [q_S | q_C] "
+    "and item vectors [x_S | x_C] of the two fixed views; ranks exactly like "
+    "(cos_S + cos_C) / 2, i.e. interpolation at alpha = 0.5 on cosine scores. Not the paper's "
+    "naive fusion, which is trained (complement align --method ncn)",
+    "standardised_scores": "z_V(u, i) = (s_V(u, i) - mean) / sd, with s_V the view's own score "
+    "(cosine, or inner product with user embeddings) and the mean and population sd of "
+    "s_V(u, .) over all candidate items of the ranking (history items included); z = 0 when "
+    "sd = 0",
+    "score_interpolation": "alpha * z_S + (1 - alpha) * z_C on standardised own scores; alpha "
+    "fixed by --alpha, else the grid value 0.0, 0.1, ..., 1.0 maximising mean Recall@K on the "
+    "validation phase (history = train, targets = validation items), per K, ties to the "
+    "smaller alpha; never tuned on test. alpha = 0 (1) ranks exactly as the collaborative "
+    "(semantic) view",
+    "gated": "learned re-ranking of the union of both views' own top-K lists: logistic "
+    "regression (L2 penalty 1, Newton, float64) of 'is a validation target' on z_S, z_C, each "
+    "times the user's activity and agreement percentiles (activity = log(1 + history rows), "
+    "agreement = Jaccard of the two top-K lists), standardised log popularity, its product "
+    "with activity, and 'in both lists'; fitted per K on the validation phase only; top K of "
+    "the union by (score desc, item index asc), so never above the budget oracle",
     "rrf": "reciprocal rank fusion: sum over views of 1 / (60 + rank) over each view's own top "
     "--rrf-depth list (rank 1-based); top K by (score desc, item index asc)",
 }
 
 
-@dataclass(frozen=True)
-class CosineViews:
-    """Both views ready for cosine fusion: unit user queries and ``[unit sem | unit cf]`` items."""
-
-    sem_queries: npt.NDArray[np.float32]
-    cf_queries: npt.NDArray[np.float32]
-    items: npt.NDArray[np.float32]
-
-
-def cosine_views(
-    ev: EvalData,
-    sem: npt.NDArray[Any],
-    cf: npt.NDArray[Any],
-    *,
-    sem_users: npt.NDArray[Any] | None = None,
-    cf_users: npt.NDArray[Any] | None = None,
-) -> CosineViews:
-    qs, _ = user_queries(ev, sem, user_vectors=sem_users, cosine=True)
-    qc, _ = user_queries(ev, cf, user_vectors=cf_users, cosine=True)
-    items = np.ascontiguousarray(np.hstack([unit_rows(sem), unit_rows(cf)]), dtype=np.float32)
-    return CosineViews(sem_queries=qs, cf_queries=qc, items=items)
-
-
-Ranked = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]
+def interpolation_ranked(
+    ev: EvalData, sv: ScoreViews, alpha: float, k: int, backend: Backend
+) -> Ranked:
+    """Top-k of ``alpha z_S + (1 - alpha) z_C`` with the mixture score of each slot."""
+    return mixture_ranked(ev, sv, float(alpha), k, backend)
 
 
 def interpolation_lists(
-    ev: EvalData, cv: CosineViews, alpha: float, k: int, backend: Backend
+    ev: EvalData, sv: ScoreViews, alpha: float, k: int, backend: Backend
 ) -> npt.NDArray[np.int64]:
-    """Top-k of ``alpha * s_S + (1 - alpha) * s_C`` (one matrix product on concatenations)."""
-    q = np.hstack([np.float32(alpha) * cv.sem_queries, np.float32(1.0 - alpha) * cv.cf_queries])
-    return rank(ev, np.ascontiguousarray(q, dtype=np.float32), cv.items, k, backend)
+    """:func:`interpolation_ranked` without the scores."""
+    return interpolation_ranked(ev, sv, alpha, k, backend)[0]
 
 
-def interpolation_ranked(
-    ev: EvalData, cv: CosineViews, alpha: float, k: int, backend: Backend
+def gated_ranked(
+    ev: EvalData,
+    sv: ScoreViews,
+    model: Reranker,
+    view_lists: Mapping[str, npt.NDArray[np.int64]],
 ) -> Ranked:
-    """:func:`interpolation_lists` with the fused score of each slot (``-inf``: empty slot)."""
-    q = np.hstack([np.float32(alpha) * cv.sem_queries, np.float32(1.0 - alpha) * cv.cf_queries])
+    """Top ``model.k`` of the gated fusion (``view_lists``: the views' own lists of ``ev``'s
+    users, at least ``model.k`` long: the candidates and the agreement feature)."""
+    return model.ranked(ev, sv, view_lists)
+
+
+def concat_fixed_ranked(ev: EvalData, sv: ScoreViews, k: int, backend: Backend) -> Ranked:
+    """Top-k by cosine of the concatenated unit queries and unit items, with the scores."""
     check_ks([k], ev.n_items)
-    idx, scores = user_topk(
-        np.ascontiguousarray(q, dtype=np.float32), cv.items, k, backend, history=ev.history
-    )
+    d = sv.dim_sem
+    q = unit_rows(np.hstack([unit_rows(sv.sem_queries), unit_rows(sv.cf_queries)]))
+    items = unit_rows(np.hstack([unit_rows(sv.items[:, :d]), unit_rows(sv.items[:, d:])]))
+    idx, scores = user_topk(q, items, k, backend, history=ev.history)
     return idx, np.asarray(scores, dtype=np.float64)
 
 
-def norm_concat_norm_lists(
-    ev: EvalData, cv: CosineViews, k: int, backend: Backend
+def concat_fixed_lists(
+    ev: EvalData, sv: ScoreViews, k: int, backend: Backend
 ) -> npt.NDArray[np.int64]:
-    """Top-k by cosine between concatenated unit user vectors and concatenated unit items."""
-    q = unit_rows(np.hstack([cv.sem_queries, cv.cf_queries]))
-    return rank(ev, q, cv.items, k, backend, item_scale=inverse_norms(cv.items))
-
-
-def norm_concat_norm_ranked(ev: EvalData, cv: CosineViews, k: int, backend: Backend) -> Ranked:
-    """:func:`norm_concat_norm_lists` with the cosine score of each slot."""
-    q = unit_rows(np.hstack([cv.sem_queries, cv.cf_queries]))
-    check_ks([k], ev.n_items)
-    idx, scores = user_topk(
-        q, cv.items, k, backend, history=ev.history, item_scale=inverse_norms(cv.items)
-    )
-    return idx, np.asarray(scores, dtype=np.float64)
+    """:func:`concat_fixed_ranked` without the scores."""
+    return concat_fixed_ranked(ev, sv, k, backend)[0]
 
 
 def rrf_lists(
@@ -174,43 +183,23 @@ def rrf_ranked(
     return out, out_scores
 
 
-@dataclass(frozen=True)
-class AlphaSearch:
-    """Mean validation Recall@K for each alpha of the grid, and the alpha chosen per K."""
-
-    grid: tuple[float, ...]
-    recall: dict[int, list[float]]
-    alpha: dict[int, float]
-    validation: dict[str, Any]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "grid": list(self.grid),
-            "alpha": {str(k): a for k, a in sorted(self.alpha.items())},
-            "valid_recall": {str(k): v for k, v in sorted(self.recall.items())},
-            "validation": dict(self.validation),
-        }
-
-
-def choose_alpha(
-    ev_valid: EvalData,
-    cv_valid: CosineViews,
-    ks: Sequence[int],
+def fused_lists(
+    ev: EvalData,
+    sv: ScoreViews,
+    view_lists: Mapping[str, npt.NDArray[np.int64]],
+    k: int,
     backend: Backend,
-    grid: Sequence[float] = ALPHA_GRID,
-) -> AlphaSearch:
-    """Pick, per K, the alpha with the best mean Recall@K on the validation phase."""
-    ks = check_ks(ks, ev_valid.n_items)
-    kmax = max(ks)
-    table = np.empty((len(grid), len(ks)))
-    for a, alpha in enumerate(grid):
-        lists = interpolation_lists(ev_valid, cv_valid, alpha, kmax, backend)
-        metrics = evaluate_lists(lists, ev_valid, ks)
-        table[a] = [metrics[k].recall.mean() for k in ks]
-    best = np.argmax(table, axis=0)  # first maximum: the smaller alpha on ties
-    return AlphaSearch(
-        grid=tuple(float(a) for a in grid),
-        recall={k: [float(v) for v in table[:, j]] for j, k in enumerate(ks)},
-        alpha={k: float(grid[int(best[j])]) for j, k in enumerate(ks)},
-        validation=ev_valid.to_dict(),
-    )
+    *,
+    alpha: float,
+    gate: Reranker | None = None,
+) -> dict[str, npt.NDArray[np.int64]]:
+    """Every practical fusion's top-k lists for the users of ``ev`` (``view_lists``: the views'
+    own lists, as deep as RRF should look); ``gated`` only when a gate is given."""
+    out: dict[str, Any] = {
+        "concat_fixed": concat_fixed_lists(ev, sv, k, backend),
+        "score_interpolation": interpolation_lists(ev, sv, alpha, k, backend),
+    }
+    if gate is not None:
+        out["gated"] = gated_ranked(ev, sv, gate, view_lists)[0][:, :k]
+    out["rrf"] = rrf_lists(view_lists["semantic"], view_lists["collaborative"], k)
+    return out

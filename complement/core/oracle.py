@@ -1,4 +1,4 @@
-"""How much fusing the two views could gain (oracle bounds), and how much practical fusion gets.
+"""How much choosing among the two views' lists could gain (oracle bounds), and practical fusion.
 
 Definitions (fixed; also in docs/definitions.md and the JSON under ``definitions``), on top of
 those of :mod:`complement.core.evaluation` and :mod:`complement.core.fusion`:
@@ -6,13 +6,18 @@ those of :mod:`complement.core.evaluation` and :mod:`complement.core.fusion`:
 - ``union@K = |(R_S ∪ R_C) ∩ T_u| / |T_u|``: the paper's bound (a list of up to 2K items).
 - ``budget@K = min(K, |(R_S ∪ R_C) ∩ T_u|) / |T_u|``: the best list of K items drawn from both.
 - ``select@K = max(Recall_S(u), Recall_C(u))``: the better view chosen per user.
+- The bounds bound how well one can *choose among the two views' top-K lists*; a fusion that
+  can rank items outside both lists (score interpolation, concat_fixed, a trained system) is
+  not bounded by them, and ``exceeds_oracle`` names the bounds a fusion's mean Recall@K is
+  above. (``gated`` re-ranks the union, so it stays below ``budget`` and ``union``.)
 - Each is a mean over users. ``best_single``: the view with the higher mean Recall@K (ties:
   semantic); ``gain = (bound − best_single) / best_single``.
 - Fusion methods are evaluated like a view (Recall@K, NDCG@K);
-  ``headroom = (fused − best_single) / (budget − best_single)`` on mean Recall@K (null when the
-  budget bound equals the best single view); the paired test compares per-user Recall@K of the
-  fused list with the best single view's (paired bootstrap over users: ``ci95_diff`` and a
-  two-sided ``p_value``).
+  ``headroom = (fused − best_single) / (budget − best_single)`` and
+  ``headroom_select = (fused − best_single) / (select − best_single)`` on mean Recall@K (the
+  share of that oracle's headroom the fusion captures; null when the bound equals the best
+  single view); the paired test compares per-user Recall@K of the fused list with the best
+  single view's (paired bootstrap over users: ``ci95_diff`` and a two-sided ``p_value``).
 - Groups: everything again with ``T_u`` restricted to the test items of one popularity group
   (best single view chosen within the group).
 """
@@ -31,30 +36,39 @@ from complement.core.fusion import (
     ALPHA_GRID,
     AlphaSearch,
     choose_alpha,
-    cosine_views,
+    concat_fixed_ranked,
+    gated_ranked,
     interpolation_ranked,
-    norm_concat_norm_ranked,
     rrf_ranked,
+    score_views,
 )
 from complement.core.hits import scoring_name
 from complement.core.oracle_tables import OracleAtK, oracle_from_lists
 from complement.core.ranking import user_queries
+from complement.core.rerank import Reranker, fit_reranker
 from complement.errors import UsageError
 from complement.retrieval import Backend, get_backend, user_topk
 
 __all__ = ["DEFINITIONS", "FUSIONS", "OracleResult", "complement_oracle"]
 
-FUSIONS = ("norm_concat_norm", "score_interpolation", "rrf")
+FUSIONS = ("concat_fixed", "score_interpolation", "gated", "rrf")
 
 DEFINITIONS = {
+    "oracle": "the bounds (union, budget, select) bound how well one can choose among the two "
+    "views' top-K lists, not every fusion: a fusion that ranks items outside both lists can "
+    "exceed them",
     "union": "|(R_S ∪ R_C) ∩ T_u| / |T_u| (a list of up to 2K items), mean over users",
     "budget": "min(K, |(R_S ∪ R_C) ∩ T_u|) / |T_u| (K items drawn from both lists), mean over "
     "users",
     "select": "max(Recall_S(u), Recall_C(u)) (the better view per user), mean over users",
     "best_single": "the view with the higher mean Recall@K (ties: semantic)",
     "gain": "(bound - best_single) / best_single, on mean Recall@K",
-    "headroom": "(fused - best_single) / (budget - best_single) on mean Recall@K; null when "
-    "budget = best_single",
+    "headroom": "(fused - best_single) / (budget - best_single) on mean Recall@K: the share of "
+    "the budget oracle's headroom captured; null when budget = best_single",
+    "headroom_select": "(fused - best_single) / (select - best_single) on mean Recall@K: the "
+    "share of the select oracle's headroom captured; null when select = best_single",
+    "exceeds_oracle": "the bounds (of union, budget, select) that the fused mean Recall@K is "
+    "strictly above; non-empty means the fusion is not a choice among the two views' lists",
     "paired_test": "per-user Recall@K of the fused list minus that of the best single view; "
     "ci95_diff: 95% paired bootstrap interval of the mean difference over users (seeded); "
     "p_value: two-sided, 2 * min(P*(mean <= 0), P*(mean >= 0)) with the +1 correction",
@@ -79,6 +93,7 @@ class OracleResult:
     seed: int
     alpha_search: AlphaSearch | None
     per_k: dict[int, OracleAtK]
+    gates: dict[int, Reranker] = field(default_factory=dict)
     lists: dict[str, npt.NDArray[np.int64]] = field(repr=False, default_factory=dict)
     #: the fused lists evaluated at each K (score_interpolation at that K's alpha)
     fused_per_k: dict[int, dict[str, npt.NDArray[np.int64]]] = field(
@@ -97,6 +112,7 @@ class OracleResult:
             "n_boot": self.n_boot,
             "seed": self.seed,
             "alpha_search": None if self.alpha_search is None else self.alpha_search.to_dict(),
+            "gated": {str(k): g.to_dict() for k, g in sorted(self.gates.items())},
             "k": {str(k): v.to_dict() for k, v in sorted(self.per_k.items())},
         }
 
@@ -114,9 +130,13 @@ def complement_oracle(
     rrf_depth: int = 200,
     n_boot: int = 1000,
     seed: int = 0,
+    alpha: float | None = None,
     progress: Progress | None = None,
 ) -> OracleResult:
-    """Rank both views and the three fusions on test; tune alpha on ``ev_valid`` only."""
+    """Rank both views and the fusions on test; tune alpha and the gate on ``ev_valid`` only.
+
+    ``alpha`` fixes the interpolation weight (None: tuned on validation per K).
+    """
     backend = backend if backend is not None else get_backend()
     ks = check_ks(ks, ev.n_items)
     kmax = max(ks)
@@ -126,7 +146,7 @@ def complement_oracle(
             f"least {kmax}"
         )
     depth = min(rrf_depth, ev.n_items - 1)  # every user has >= 1 excluded item: exact
-    total = 4 + len(ALPHA_GRID) + len(ks)
+    total = 4 + len(ALPHA_GRID) + 2 * len(ks)
     done = 0
 
     def step() -> None:
@@ -135,6 +155,7 @@ def complement_oracle(
         if progress is not None:
             progress(min(done, total), total)
 
+    sv = score_views(ev, sem, cf, sem_users=sem_users, cf_users=cf_users)
     views: dict[str, npt.NDArray[np.int64]] = {}
     scores: dict[str, npt.NDArray[np.float64]] = {}
     for name, items, users in (("semantic", sem, sem_users), ("collaborative", cf, cf_users)):
@@ -145,25 +166,32 @@ def complement_oracle(
         )
         scores[name] = np.asarray(score, dtype=np.float64)
         step()
-    cv = cosine_views(ev, sem, cf, sem_users=sem_users, cf_users=cf_users)
-    ncn, scores["norm_concat_norm"] = norm_concat_norm_ranked(ev, cv, kmax, backend)
+    concat, scores["concat_fixed"] = concat_fixed_ranked(ev, sv, kmax, backend)
     step()
     rrf, scores["rrf"] = rrf_ranked(views["semantic"], views["collaborative"], kmax)
     step()
-    cv_valid = cosine_views(ev_valid, sem, cf, sem_users=sem_users, cf_users=cf_users)
-    search = choose_alpha(ev_valid, cv_valid, ks, backend)
+    sv_valid = score_views(ev_valid, sem, cf, sem_users=sem_users, cf_users=cf_users)
+    search = choose_alpha(ev_valid, sv_valid, ks, backend, fixed=alpha)
     done += len(ALPHA_GRID)
     step()
     interp: dict[float, npt.NDArray[np.int64]] = {}
-    for alpha in sorted(set(search.alpha.values())):
-        interp[alpha], interp_scores = interpolation_ranked(ev, cv, alpha, kmax, backend)
-        if alpha == search.alpha[kmax]:
+    for a in sorted(set(search.alpha.values())):
+        interp[a], interp_scores = interpolation_ranked(ev, sv, a, kmax, backend)
+        if a == search.alpha[kmax]:
             scores["score_interpolation"] = interp_scores
+        step()
+    gates = {k: fit_reranker(ev_valid, sv_valid, search.view_lists, k) for k in ks}
+    gated: dict[int, npt.NDArray[np.int64]] = {}
+    for k in ks:
+        gated[k], gated_scores = gated_ranked(ev, sv, gates[k], views)
+        if k == kmax:
+            scores["gated"] = gated_scores
         step()
     fused_per_k = {
         k: {
-            "norm_concat_norm": ncn,
+            "concat_fixed": concat,
             "score_interpolation": interp[search.alpha[k]],
+            "gated": gated[k],
             "rrf": rrf,
         }
         for k in ks
@@ -186,7 +214,8 @@ def complement_oracle(
         seed=seed,
         alpha_search=search,
         per_k=per_k,
-        lists={**views, "norm_concat_norm": ncn, "rrf": rrf},
+        gates=gates,
+        lists={**views, "concat_fixed": concat, "rrf": rrf},
         fused_per_k=fused_per_k,
         scores=scores,
     )

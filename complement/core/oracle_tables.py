@@ -40,11 +40,16 @@ class FusionAtK:
     headroom: float
     test: PairedTest | None
     alpha: float | None = None
+    headroom_select: float = float("nan")
+    #: the bounds whose mean Recall@K this fusion is strictly above
+    exceeds_oracle: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             **estimates_dict({"recall": self.recall, "ndcg": self.ndcg}),
             "headroom": self.headroom,
+            "headroom_select": self.headroom_select,
+            "exceeds_oracle": list(self.exceeds_oracle),
         }
         if self.test is not None:
             out["mean_diff"] = self.test.mean_diff
@@ -134,12 +139,14 @@ def _assemble(
 ) -> OracleAtK:
     best = max(VIEWS, key=lambda v: (est[f"recall_{v}"].value, v == "semantic"))
     best_value = est[f"recall_{best}"].value
-    budget = est["budget"].value
+    budget, select = est["budget"].value, est["select"].value
     fusion = {
         name: FusionAtK(
             recall=est[f"recall_{name}"],
             ndcg=est[f"ndcg_{name}"],
             headroom=_ratio(est[f"recall_{name}"].value - best_value, budget - best_value),
+            headroom_select=_ratio(est[f"recall_{name}"].value - best_value, select - best_value),
+            exceeds_oracle=tuple(b for b in BOUNDS if est[f"recall_{name}"].value > est[b].value),
             test=paired_bootstrap(recall[name], recall[best], n_boot=n_boot, seed=seed)
             if paired
             else None,

@@ -2,9 +2,10 @@
 
 Definitions (fixed; also in docs/definitions.md and the JSON under ``definitions``):
 
-- Preprocessing: rows of both views L2-normalised; source X and target Y centred with the
-  means of the training items. The *mapped vector* of an item is the probe's prediction plus
-  the training mean of Y, i.e. a point in the space of L2-normalised target rows.
+- Preprocessing: rows of both views L2-normalised (raw rows with ``raw=True``, the paper's);
+  source X and target Y centred with the means of the training items. The *mapped vector* of
+  an item is the probe's prediction plus the training mean of Y, i.e. a point in the space of
+  the (L2-normalised or raw) target rows.
 - ``r2 = 1 − SSE/SST`` summed over all output dimensions, SST around the mean of the scored set
   (train or test); ``r2_uniform``: the mean over output dimensions of the per-dimension R²
   (dimensions with SST = 0 left out; sklearn's default, the paper's).
@@ -18,11 +19,16 @@ Definitions (fixed; also in docs/definitions.md and the JSON under ``definitions
   over anchors.
 - ``rec_true`` / ``rec_mapped`` (with target-view user embeddings): Recall@20 of the split's
   test interactions on the shift's test items, ranking all items by ``u · v_i`` where ``v_i`` is
-  the item's L2-normalised true target row (RecTrue) or its mapped vector (RecMapped); each
-  user's train interactions masked; per user |top-20 ∩ T_u| / |T_u| with T_u the user's test
-  items that are shift-test items and not in the user's train history; averaged over users with
-  a vector, a train history and a non-empty T_u (complement.core.evaluation, test phase).
-  ``drop_pct = (rec_true − rec_mapped) / rec_true × 100``.
+  the item's L2-normalised (``raw``: raw) true target row (RecTrue) or its mapped vector
+  (RecMapped); each user's train interactions masked; per user |top-20 ∩ T_u| / |T_u| with
+  T_u the user's test items that are shift-test items and not in the user's train history;
+  averaged over users with a vector, a train history and a non-empty T_u
+  (complement.core.evaluation, test phase).
+  ``drop_abs = rec_true − rec_mapped``; ``drop_pct = drop_abs / rec_true × 100`` only where
+  ``rec_true ≥ REC_FLOOR`` (0.01), else None with ``drop_below_floor`` true.
+- ``rec_jaccard``: mean over the same users of the Jaccard |A ∩ B| / |A ∪ B| of the two top-20
+  lists behind RecTrue (A) and RecMapped (B): all items ranked, train history masked.
+- ``train_test_gap``: train R² minus test R² of the same fit (``r2`` and ``r2_uniform``).
 - ``gap``: test R² (``r2`` and ``r2_uniform``) under the chosen shift minus test R² of the same
   capacity under the ``random`` shift (0 when the shift is ``random``).
 """
@@ -30,6 +36,8 @@ Definitions (fixed; also in docs/definitions.md and the JSON under ``definitions
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,9 +49,11 @@ from complement.core.probe_metrics import (  # RecTask, rec_task: re-exported fo
     RecTask,
     SetMetrics,
     l2_rows,
+    list_jaccard,
     r2_scores,
+    rec_lists,
     rec_task,
-    recall_at,
+    recall_of,
     set_metrics,
 )
 from complement.core.shifts import DEFINITIONS as SHIFT_DEFINITIONS
@@ -54,6 +64,8 @@ from complement.retrieval import Backend
 __all__ = [
     "CAPACITIES",
     "DEFINITIONS",
+    "PAPER_EPOCHS",
+    "REC_FLOOR",
     "CapacityResult",
     "ProbeResult",
     "RecTask",
@@ -63,12 +75,17 @@ __all__ = [
 ]
 
 CAPACITIES = ("linear", "lowrank", "mlp1", "mlp2", "mlp3")
+#: RecTrue below this: the relative drop is not reported (the absolute drop is, flagged)
+REC_FLOOR = 0.01
+#: epochs of the paper's probe (its analysis scripts' default), for --no-early-stop
+PAPER_EPOCHS = 400
 F64 = npt.NDArray[np.float64]
 Progress = Callable[[str], None]
 
 DEFINITIONS = {
-    "preprocessing": "rows of both views L2-normalised; source and target centred with the "
-    "training items' means; mapped vector = prediction + training mean of the target",
+    "preprocessing": "rows of both views L2-normalised (--raw: raw rows, the paper's); source "
+    "and target centred with the training items' means; mapped vector = prediction + training "
+    "mean of the target",
     "r2": "1 - SSE/SST summed over all output dimensions, SST around the scored set's mean",
     "r2_uniform": "mean over output dimensions of the per-dimension R^2 (dimensions with SST = 0 "
     "left out; sklearn's default)",
@@ -79,11 +96,17 @@ DEFINITIONS = {
     "over the set's other items of their cosine to the anchor in the true vs the mapped space; "
     "mean over anchors",
     "rec_true": "Recall@20 of the split's test interactions on the shift's test items, all items "
-    "ranked by u . v_i with v_i the L2-normalised true target row, train history masked; per "
+    "ranked by u . v_i with v_i the L2-normalised (--raw: raw) true target row, train history "
+    "masked; per "
     "user |top20 ∩ T_u| / |T_u|, mean over users with a vector, a history and non-empty T_u "
     "(T_u = the user's distinct test items on shift-test items, not in the history)",
     "rec_mapped": "as rec_true with v_i the mapped vector of every item",
-    "drop_pct": "(rec_true - rec_mapped) / rec_true * 100",
+    "drop_abs": "rec_true - rec_mapped",
+    "drop_pct": f"(rec_true - rec_mapped) / rec_true * 100, only where rec_true >= {REC_FLOOR} "
+    "(else null and drop_below_floor true: a ratio to a near-zero base is noise)",
+    "rec_jaccard": "mean over the rec_true users of |A ∩ B| / |A ∪ B|, A and B their top-20 lists "
+    "with the true and the mapped item vectors (all items ranked, train history masked)",
+    "train_test_gap": "train R^2 minus test R^2 of the same fit (r2 and r2_uniform)",
     "gap": "test R^2 under the chosen shift minus test R^2 of the same capacity under the random "
     "shift",
     "linear": "ridge W = (X^T X + alpha I)^-1 X^T Y; alpha by 5-fold CV on the training items over "
@@ -93,7 +116,8 @@ DEFINITIONS = {
     "eigenvectors of W_alpha^T (X^T X + alpha I) W_alpha; alpha as for linear",
     "mlp": "mlp1: 1 hidden layer of 512; mlp2/mlp3: 2/3 hidden layers of 2048; ReLU; MSE, Adam "
     f"lr 1e-3, batch 1024; early stopping on a seeded 10% of the training items (patience "
-    f"{probe_models.PATIENCE} epochs, best epoch kept), at most --max-epochs",
+    f"{probe_models.PATIENCE} epochs, best epoch kept), at most --max-epochs; --no-early-stop: "
+    f"exactly --epochs (default {PAPER_EPOCHS}) on all training items, no holdout, last weights",
     **SHIFT_DEFINITIONS,
 }
 
@@ -107,9 +131,10 @@ class CapacityResult:
     random_test: tuple[float, float]
     rec_true: float | None = None
     rec_mapped: float | None = None
+    rec_jaccard: float | None = None
     #: per item (index order): cosine of the mapped and the true target vector
     item_cosine: F64 | None = field(default=None, repr=False)
-    #: per item: squared Euclidean error of the mapped vector (rows L2-normalised)
+    #: per item: squared Euclidean error of the mapped vector (in the probe's rows: L2 or raw)
     item_sq_error: F64 | None = field(default=None, repr=False)
 
     @property
@@ -122,8 +147,22 @@ class CapacityResult:
         return (self.test.r2 - self.random_test[0], self.test.r2_uniform - self.random_test[1])
 
     @property
+    def train_test_gap(self) -> tuple[float, float]:
+        return (self.train.r2 - self.test.r2, self.train.r2_uniform - self.test.r2_uniform)
+
+    @property
+    def drop_abs(self) -> float | None:
+        if self.rec_true is None or self.rec_mapped is None:
+            return None
+        return self.rec_true - self.rec_mapped
+
+    @property
+    def drop_below_floor(self) -> bool | None:
+        return None if self.rec_true is None else bool(self.rec_true < REC_FLOOR)
+
+    @property
     def drop_pct(self) -> float | None:
-        if self.rec_true is None or self.rec_mapped is None or self.rec_true <= 0:
+        if self.rec_true is None or self.rec_mapped is None or self.rec_true < REC_FLOOR:
             return None
         return (self.rec_true - self.rec_mapped) / self.rec_true * 100.0
 
@@ -133,9 +172,13 @@ class CapacityResult:
             "test": self.test.to_dict(),
             "rec_true": self.rec_true,
             "rec_mapped": self.rec_mapped,
+            "rec_jaccard": self.rec_jaccard,
             "drop_pct": self.drop_pct,
+            "drop_abs": self.drop_abs,
+            "drop_below_floor": self.drop_below_floor,
             "alpha": self.alpha,
             "gap": {"r2": self.gap[0], "r2_uniform": self.gap[1]},
+            "train_test_gap": {"r2": self.train_test_gap[0], "r2_uniform": self.train_test_gap[1]},
             "random_test": {"r2": self.random_test[0], "r2_uniform": self.random_test[1]},
             "fit": self.fit,
         }
@@ -151,6 +194,8 @@ class ProbeResult:
     dims: tuple[int, int]
     seed: int
     rec: dict[str, Any] | None = field(default=None)
+    #: the protocol: early_stop, epochs (fixed epochs or None), max_epochs, raw
+    protocol: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -161,7 +206,8 @@ class ProbeResult:
             "dim_source": self.dims[0],
             "dim_target": self.dims[1],
             "seed": self.seed,
-            "rec": self.rec,
+            "protocol": self.protocol,
+            "rec": None if self.rec is None else {**self.rec, "drop_pct_floor": REC_FLOOR},
             "capacities": {name: res.to_dict() for name, res in self.capacities.items()},
         }
 
@@ -176,14 +222,21 @@ def fit_capacity(
     max_epochs: int = 200,
     seed: int = 0,
     device: str = "cpu",
+    epochs: int | None = None,
 ) -> probe_models.Probe:
-    """Fit one capacity on centred training sources ``x`` and targets ``y``."""
+    """Fit one capacity on centred training sources ``x`` and targets ``y``.
+
+    MLPs: early stopping (at most ``max_epochs``) when ``epochs`` is None, else exactly
+    ``epochs`` epochs on all of ``x`` (the paper's protocol).
+    """
     if capacity == "linear":
         return probe_models.fit_ridge(x, y, alpha=alpha, seed=seed)
     if capacity == "lowrank":
         return probe_models.fit_lowrank(x, y, rank, alpha=alpha, seed=seed)
     if capacity in probe_models.MLP_LAYERS:
-        return probe_models.fit_mlp(x, y, capacity, seed=seed, max_epochs=max_epochs, device=device)
+        return probe_models.fit_mlp(
+            x, y, capacity, seed=seed, max_epochs=max_epochs, device=device, epochs=epochs
+        )
     raise UsageError(f"unknown --capacity {capacity!r}: choose one of {', '.join(CAPACITIES)}")
 
 
@@ -205,7 +258,13 @@ def _row_cosine(a: F64, b: F64) -> F64:
 
 
 def _check_options(
-    capacities: Sequence[str], p: int, q: int, alpha: float | None, rank: int, max_epochs: int
+    capacities: Sequence[str],
+    p: int,
+    q: int,
+    alpha: float | None,
+    rank: int,
+    max_epochs: int,
+    epochs: int | None,
 ) -> None:
     """Refuse bad options before any model is fitted."""
     for capacity in capacities:
@@ -214,13 +273,16 @@ def _check_options(
                 f"unknown --capacity {capacity!r}: choose one of {', '.join(CAPACITIES)} or all"
             )
     if alpha is not None and not alpha > 0:
-        raise UsageError(f"--alpha {alpha}: the ridge penalty must be positive")
+        raise UsageError(f"--ridge-alpha {alpha}: the ridge penalty must be positive")
     if "lowrank" in capacities and not 1 <= rank <= min(p, q):
         raise UsageError(
             f"--rank {rank}: it must lie in 1..{min(p, q)} (the smaller view dimension)"
         )
-    if any(c in probe_models.MLP_LAYERS for c in capacities) and max_epochs < 1:
-        raise UsageError(f"--max-epochs {max_epochs}: give at least 1")
+    if any(c in probe_models.MLP_LAYERS for c in capacities):
+        if epochs is None and max_epochs < 1:
+            raise UsageError(f"--max-epochs {max_epochs}: give at least 1")
+        if epochs is not None and epochs < 1:
+            raise UsageError(f"--epochs {epochs}: give at least 1")
 
 
 def run_probe(
@@ -235,46 +297,78 @@ def run_probe(
     alpha: float | None = None,
     rank: int = 16,
     max_epochs: int = 200,
+    epochs: int | None = None,
+    raw: bool = False,
     seed: int = 0,
     device: str = "cpu",
     rec: RecTask | None = None,
     progress: Progress | None = None,
 ) -> ProbeResult:
-    """Fit every capacity under ``shift`` (and under the random ``reference`` for the gap)."""
+    """Fit every capacity under ``shift`` (and under the random ``reference`` for the gap).
+
+    ``epochs``: MLPs train exactly that many epochs without a holdout (None: early stopping,
+    at most ``max_epochs``); ``raw``: no L2 row normalisation. An MLP's fit under the reference
+    runs in a second thread beside the fit under the shift (each on one torch thread, the
+    network initialised under a lock: the same bits as one after the other).
+    """
     if source.shape[0] != target.shape[0]:
         raise UsageError("the two views must have the same items (join them first)")
-    _check_options(capacities, source.shape[1], target.shape[1], alpha, rank, max_epochs)
-    xs, yt = l2_rows(source), l2_rows(target)
+    _check_options(capacities, source.shape[1], target.shape[1], alpha, rank, max_epochs, epochs)
+    if raw:
+        xs, yt = np.asarray(source, dtype=np.float64), np.asarray(target, dtype=np.float64)
+    else:
+        xs, yt = l2_rows(source), l2_rows(target)
     opts: dict[str, Any] = {
         "alpha": alpha,
         "rank": rank,
         "max_epochs": max_epochs,
         "seed": seed,
         "device": device,
+        "epochs": epochs,
     }
-    rec_true = recall_at(rec, yt, backend) if rec is not None else None
+    true_lists = rec_lists(rec, yt, backend) if rec is not None else None
+    rec_true = recall_of(rec, true_lists) if rec is not None and true_lists is not None else None
+    separate = reference.kind != shift.kind
     results: dict[str, CapacityResult] = {}
-    for capacity in capacities:
-        if progress is not None:
-            progress(capacity)
-        mapped, info = _mapped(capacity, xs, yt, shift, opts)
-        test = set_metrics(yt[shift.test], mapped[shift.test], backend, seed)
-        if reference.kind == shift.kind:
-            random_test = (test.r2, test.r2_uniform)
-        else:
-            ref_mapped, _ = _mapped(capacity, xs, yt, reference, opts)
-            random_test = r2_scores(yt[reference.test], ref_mapped[reference.test])
-        results[capacity] = CapacityResult(
-            capacity=capacity,
-            train=set_metrics(yt[shift.train], mapped[shift.train], backend, seed),
-            test=test,
-            fit=info,
-            random_test=random_test,
-            rec_true=rec_true,
-            rec_mapped=recall_at(rec, mapped, backend) if rec is not None else None,
-            item_cosine=_row_cosine(mapped, yt),
-            item_sq_error=np.einsum("ij,ij->i", mapped - yt, mapped - yt),
-        )
+    with ExitStack() as stack:
+        pool: ThreadPoolExecutor | None = None
+        if separate and any(c in probe_models.MLP_LAYERS for c in capacities):
+            stack.enter_context(probe_models.torch_session())
+            pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
+        for capacity in capacities:
+            if progress is not None:
+                progress(capacity)
+            ahead: Future[tuple[F64, dict[str, Any]]] | None = None
+            if pool is not None and capacity in probe_models.MLP_LAYERS:
+                ahead = pool.submit(_mapped, capacity, xs, yt, reference, opts)
+            mapped, info = _mapped(capacity, xs, yt, shift, opts)
+            test = set_metrics(yt[shift.test], mapped[shift.test], backend, seed)
+            if not separate:
+                random_test = (test.r2, test.r2_uniform)
+            else:
+                ref_mapped = (
+                    ahead.result()[0]
+                    if ahead is not None
+                    else _mapped(capacity, xs, yt, reference, opts)[0]
+                )
+                random_test = r2_scores(yt[reference.test], ref_mapped[reference.test])
+            lists = rec_lists(rec, mapped, backend) if rec is not None else None
+            results[capacity] = CapacityResult(
+                capacity=capacity,
+                train=set_metrics(yt[shift.train], mapped[shift.train], backend, seed),
+                test=test,
+                fit=info,
+                random_test=random_test,
+                rec_true=rec_true,
+                rec_mapped=recall_of(rec, lists) if rec is not None and lists is not None else None,
+                rec_jaccard=(
+                    list_jaccard(true_lists, lists)
+                    if true_lists is not None and lists is not None
+                    else None
+                ),
+                item_cosine=_row_cosine(mapped, yt),
+                item_sq_error=np.einsum("ij,ij->i", mapped - yt, mapped - yt),
+            )
     return ProbeResult(
         direction=direction,
         shift=shift,
@@ -284,4 +378,10 @@ def run_probe(
         dims=(int(xs.shape[1]), int(yt.shape[1])),
         seed=seed,
         rec=rec.to_dict() if rec is not None else None,
+        protocol={
+            "early_stop": epochs is None,
+            "epochs": epochs,
+            "max_epochs": max_epochs if epochs is None else None,
+            "raw": raw,
+        },
     )

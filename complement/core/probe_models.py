@@ -13,12 +13,16 @@ whose ``predict`` maps centred sources to centred targets (no intercept: centrin
   ReLU. MSE loss, Adam (lr 1e-3), batch 1024, seeded shuffling; a seeded 10% of the training
   items is held out for early stopping: training stops when the validation MSE has not improved
   for ``PATIENCE`` epochs (or at ``max_epochs``) and the weights of the best epoch are kept.
+  With ``epochs`` (the paper's protocol, ``--no-early-stop``): exactly that many epochs on all
+  training items, no holdout, the last weights kept.
 """
 
 from __future__ import annotations
 
 import copy
 import os
+import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,6 +45,7 @@ __all__ = [
     "fit_ridge",
     "one_blas_thread",
     "ridge_weights",
+    "torch_session",
 ]
 
 ALPHA_GRID = tuple(float(10.0**e) for e in np.arange(-4.0, 4.01, 0.5))
@@ -69,7 +74,9 @@ class Probe:
             return np.asarray(x @ self.weights, dtype=np.float64)
         import torch
 
-        with torch.no_grad():
+        # one torch thread, as in training: with two, the products of the 2048-wide layers
+        # split differently and the last bits would depend on the machine's core count
+        with torch_session(), torch.no_grad():
             parts = [
                 self.module(torch.as_tensor(x[s : s + 65536], dtype=torch.float32).to(self.device))
                 .cpu()
@@ -143,7 +150,7 @@ def cv_alpha(
 def _alpha(x: F64, y: F64, alpha: float | None, seed: int) -> tuple[float, dict[str, Any]]:
     if alpha is not None:
         if not alpha > 0:
-            raise UsageError(f"--alpha {alpha}: the ridge penalty must be positive")
+            raise UsageError(f"--ridge-alpha {alpha}: the ridge penalty must be positive")
         return float(alpha), {"alpha_source": "fixed"}
     if x.shape[0] < CV_FOLDS * 2:
         raise UsageError(f"{x.shape[0]} training items are too few for {CV_FOLDS}-fold CV")
@@ -172,6 +179,120 @@ def fit_lowrank(x: F64, y: F64, rank: int, *, alpha: float | None = None, seed: 
     return Probe("lowrank", weights=w @ top @ top.T, info={"alpha": a, "rank": rank, **info})
 
 
+_SESSION_LOCK = threading.Lock()
+_INIT_LOCK = threading.Lock()
+_session: dict[str, Any] = {"depth": 0, "saved": None}
+
+
+def _set_deterministic(torch: Any, mode: bool, warn_only: bool) -> None:
+    """``torch.use_deterministic_algorithms`` without importing ``torch._inductor``.
+
+    The public call imports ``torch._inductor.config`` (about 0.8 s here) only to copy the flag
+    into torch.compile's configuration; the probe never compiles, so the flag is set on the
+    dispatcher directly unless inductor is already loaded (then the public call, which is free).
+    """
+    direct = getattr(torch._C, "_set_deterministic_algorithms", None)
+    if direct is None or "torch._inductor.config" in sys.modules:
+        torch.use_deterministic_algorithms(mode, warn_only=warn_only)
+    else:
+        direct(mode, warn_only=warn_only)
+
+
+@contextmanager
+def torch_session() -> Iterator[None]:
+    """Deterministic algorithms and one intra-op CPU thread while any MLP fit runs.
+
+    One thread gives the same bits whatever the machine's core count (and is faster on 2
+    cores). The state is process-wide: nested and concurrent sessions (the probe trains the
+    shift's and the reference's MLP in two threads) share it, and the last one out restores
+    what was there before the first came in.
+    """
+    import torch
+
+    with _SESSION_LOCK:
+        if _session["depth"] == 0:
+            _session["saved"] = (
+                torch.are_deterministic_algorithms_enabled(),
+                torch.is_deterministic_algorithms_warn_only_enabled(),
+                torch.get_num_threads(),
+            )
+            _set_deterministic(torch, True, True)
+            torch.set_num_threads(1)
+        _session["depth"] += 1
+    try:
+        yield
+    finally:
+        with _SESSION_LOCK:
+            _session["depth"] -= 1
+            if _session["depth"] == 0:
+                mode, warn_only, threads = _session["saved"]
+                _set_deterministic(torch, mode, warn_only)
+                torch.set_num_threads(threads)
+
+
+class _CpuAdam:
+    """Adam (lr, betas 0.9 / 0.999, eps 1e-8) doing exactly what ``torch.optim.Adam`` does on CPU.
+
+    On CPU torch.optim.Adam takes its single-tensor path, reproduced here operation for
+    operation (tests assert identical bits after many steps). It exists because any
+    ``torch.optim`` optimizer imports ``torch._dynamo`` and ``torch._inductor`` on first use
+    (about 0.8 s, a tenth of the fixture's whole report) for torch.compile, which the probe
+    never uses. Other devices use ``torch.optim.Adam`` itself (its multi-tensor path).
+    """
+
+    def __init__(self, params: Any, lr: float) -> None:
+        self.params = list(params)
+        self.lr, self.beta1, self.beta2, self.eps = lr, 0.9, 0.999, 1e-8
+        self.state: list[tuple[Any, Any, Any]] = []
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    def step(self) -> None:
+        import torch
+
+        with torch.no_grad():
+            if not self.state:
+                self.state = [
+                    (torch.tensor(0.0), torch.zeros_like(p), torch.zeros_like(p))
+                    for p in self.params
+                ]
+            for p, (step_t, exp_avg, exp_avg_sq) in zip(self.params, self.state, strict=True):
+                grad = p.grad
+                step_t += 1
+                exp_avg.lerp_(grad, 1 - self.beta1)
+                exp_avg_sq.mul_(self.beta2).addcmul_(grad, grad, value=1 - self.beta2)
+                step = step_t.item()
+                bias_correction1 = 1 - self.beta1**step
+                bias_correction2 = 1 - self.beta2**step
+                step_size = self.lr / bias_correction1
+                denom = (exp_avg_sq.sqrt() / bias_correction2**0.5).add_(self.eps)
+                p.addcdiv_(exp_avg, denom, value=-step_size)
+
+
+def _optimizer(model: Any, device: str) -> Any:
+    import torch
+
+    if torch.device(device).type == "cpu":
+        return _CpuAdam(model.parameters(), lr=LR)
+    return torch.optim.Adam(model.parameters(), lr=LR)
+
+
+def _model(x_dim: int, y_dim: int, capacity: str, seed: int, device: str) -> Any:
+    """The seeded MLP (built under a lock: its initialisation draws from torch's global RNG)."""
+    import torch
+    from torch import nn
+
+    widths = (x_dim, *MLP_LAYERS[capacity])
+    with _INIT_LOCK:
+        torch.manual_seed(seed)
+        layers: list[nn.Module] = []
+        for a, b in zip(widths[:-1], widths[1:], strict=True):
+            layers += [nn.Linear(a, b), nn.ReLU()]
+        return nn.Sequential(*layers, nn.Linear(widths[-1], y_dim)).to(device)
+
+
 def fit_mlp(
     x: F64,
     y: F64,
@@ -180,41 +301,41 @@ def fit_mlp(
     seed: int = 0,
     max_epochs: int = 200,
     device: str = "cpu",
+    epochs: int | None = None,
 ) -> Probe:
-    """Train one MLP capacity deterministically (see the module docstring)."""
+    """Train one MLP capacity deterministically (see the module docstring).
+
+    ``epochs=None``: early stopping on a seeded holdout, at most ``max_epochs``; an integer:
+    exactly that many epochs on every training item, no holdout (the paper's protocol).
+    """
     import torch
     from torch import nn
 
-    if max_epochs < 1:
+    if epochs is None and max_epochs < 1:
         raise UsageError(f"--max-epochs {max_epochs}: give at least 1")
+    if epochs is not None and epochs < 1:
+        raise UsageError(f"--epochs {epochs}: give at least 1")
     if device == "cuda":  # deterministic cuBLAS needs this before its first use
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     n = x.shape[0]
-    perm = np.random.default_rng([seed, 303]).permutation(n)
-    n_valid = max(1, int(np.floor(VALID_FRAC * n)))
-    valid, train = np.sort(perm[:n_valid]), np.sort(perm[n_valid:])
-    previous = torch.are_deterministic_algorithms_enabled()
-    threads = torch.get_num_threads()
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    # one CPU thread: the same bits whatever the machine's core count (and faster on 2 cores)
-    torch.set_num_threads(1)
-    try:
-        torch.manual_seed(seed)
-        widths = (x.shape[1], *MLP_LAYERS[capacity])
-        layers: list[nn.Module] = []
-        for a, b in zip(widths[:-1], widths[1:], strict=True):
-            layers += [nn.Linear(a, b), nn.ReLU()]
-        model = nn.Sequential(*layers, nn.Linear(widths[-1], y.shape[1])).to(device)
+    if epochs is None:
+        perm = np.random.default_rng([seed, 303]).permutation(n)
+        n_valid = max(1, int(np.floor(VALID_FRAC * n)))
+        valid, train = np.sort(perm[:n_valid]), np.sort(perm[n_valid:])
+    else:
+        n_valid, valid, train = 0, np.zeros(0, dtype=np.int64), np.arange(n)
+    with torch_session():
+        model = _model(x.shape[1], y.shape[1], capacity, seed, device)
         xt = torch.as_tensor(x[train], dtype=torch.float32, device=device)
         yt = torch.as_tensor(y[train], dtype=torch.float32, device=device)
         xv = torch.as_tensor(x[valid], dtype=torch.float32, device=device)
         yv = torch.as_tensor(y[valid], dtype=torch.float32, device=device)
-        opt = torch.optim.Adam(model.parameters(), lr=LR)
+        opt = _optimizer(model, device)
         gen = torch.Generator().manual_seed(seed)
         loss_fn = nn.MSELoss()
         best, best_epoch, epoch = float("inf"), 0, 0
-        best_state = copy.deepcopy(model.state_dict())
-        for epoch in range(1, max_epochs + 1):
+        best_state = copy.deepcopy(model.state_dict()) if epochs is None else None
+        for epoch in range(1, (max_epochs if epochs is None else epochs) + 1):
             model.train()
             order = torch.randperm(xt.shape[0], generator=gen).to(device)
             for s in range(0, xt.shape[0], BATCH):
@@ -223,6 +344,8 @@ def fit_mlp(
                 loss = loss_fn(model(xt[idx]), yt[idx])
                 loss.backward()
                 opt.step()
+            if epochs is not None:
+                continue
             model.eval()
             with torch.no_grad():
                 val = float(loss_fn(model(xv), yv))
@@ -230,17 +353,28 @@ def fit_mlp(
                 best, best_epoch, best_state = val, epoch, copy.deepcopy(model.state_dict())
             elif epoch - best_epoch >= PATIENCE:
                 break
-        model.load_state_dict(best_state)
+        if best_state is not None:
+            model.load_state_dict(best_state)
         model.eval()
-    finally:
-        torch.use_deterministic_algorithms(previous)
-        torch.set_num_threads(threads)
-    info = {
-        "hidden": list(MLP_LAYERS[capacity]),
-        "epochs_run": epoch,
-        "best_epoch": best_epoch,
-        "valid_mse": best,
-        "n_valid": int(n_valid),
-        "device": device,
-    }
+        if epochs is not None:
+            with torch.no_grad():
+                train_mse = float(loss_fn(model(xt), yt))
+    if epochs is None:
+        info: dict[str, Any] = {
+            "hidden": list(MLP_LAYERS[capacity]),
+            "epochs_run": epoch,
+            "best_epoch": best_epoch,
+            "valid_mse": best,
+            "n_valid": int(n_valid),
+            "device": device,
+        }
+    else:
+        info = {
+            "hidden": list(MLP_LAYERS[capacity]),
+            "early_stop": False,
+            "epochs_run": epoch,
+            "train_mse": train_mse,
+            "n_valid": 0,
+            "device": device,
+        }
     return Probe(capacity, module=model, device=device, info=info)

@@ -138,7 +138,7 @@ def private_energy(
     if alpha is None:
         alpha, _ = cv_alpha(xs - xs.mean(axis=0), yt - yt.mean(axis=0), seed)
     elif not alpha > 0:
-        raise UsageError(f"--alpha {alpha}: the ridge penalty must be positive")
+        raise UsageError(f"--ridge-alpha {alpha}: the ridge penalty must be positive")
     pred = np.empty_like(yt)
     with one_blas_thread():
         for held in np.array_split(np.random.default_rng([seed, 707]).permutation(n), CV_FOLDS):

@@ -1,29 +1,41 @@
-"""Runner of ``align``: train the published alignment strategies and judge them against fusion.
+"""Runner of ``align``: train the alignment strategies and the paper's trained fusion, judge
+them against the views, the fusions and the oracle.
 
-The strategies are torch models: :mod:`complement.core.align` is imported when align runs,
-never at start. With an export folder, each strategy's item and user vectors are written as
-``.npz`` so that every other command can diagnose them.
+The systems are torch models: :mod:`complement.core.align` is imported when align runs, never
+at start. With an export folder, each trained system's item and user vectors (its first seed)
+are written as ``.npz`` so that every other command can diagnose them.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from complement.core import evaluation, fusion
+import numpy as np
+
+from complement.core import diversity, evaluation, fusion
 from complement.core import oracle as oracle_core
 from complement.core.evaluation import split_summary
+from complement.core.hits import VIEWS
+from complement.core.multiple import DEFINITIONS as HOLM_DEFINITIONS
+from complement.core.ranking import unit_rows
 from complement.io.export import write_embedding_pairs
+from complement.pipeline.align_exports import setting_lists
 from complement.pipeline.context import Context
 from complement.pipeline.section import Section, make_section
+from complement.pipeline.segments import diversity_view
 
 __all__ = ["methods_of", "run_align"]
 
 
 def methods_of(choice: str) -> tuple[str, ...]:
-    """``--method``: one strategy, or every one for ``all``."""
+    """``--method``: comma-separated systems, or every one for ``all`` (in table order)."""
     from complement.core.strategies import METHODS
 
-    return tuple(METHODS) if choice == "all" else (choice,)
+    names = [m for m in choice.split(",") if m]
+    if "all" in names:
+        return tuple(METHODS)
+    return tuple(names)
 
 
 def run_align(ctx: Context, export: Path | None = None) -> Section:
@@ -36,6 +48,7 @@ def run_align(ctx: Context, export: Path | None = None) -> Section:
     sem_u, cf_u = ctx.sem_users, ctx.cf_users
     backend = ctx.require_backend()
     device = backend.device
+    div_view = diversity_view(settings, VIEWS)  # a bad name is refused before any work
     with ctx.progress("align: training strategies") as progress:
         result = align_core.align(
             log.users,
@@ -53,6 +66,9 @@ def run_align(ctx: Context, export: Path | None = None) -> Section:
             lr=settings["lr"],
             dim=settings["dim"],
             seed=settings["seed"],
+            seeds=settings.get("seeds") or 1,
+            grid=settings.get("grid") or "small",
+            alpha=settings.get("alpha"),
             device=device,
             rrf_depth=settings["rrf_depth"],
             n_boot=settings["n_boot"],
@@ -61,7 +77,7 @@ def run_align(ctx: Context, export: Path | None = None) -> Section:
     assert result.test is not None
     exports = None
     if export is not None:
-        pairs = {name: (t.items, t.users) for name, t in result.training.items()}
+        pairs = {name: (t.first.items, t.first.users) for name, t in result.training.items()}
         exports = write_embedding_pairs(export, pairs, views.ids, log.user_ids)
     return make_section(
         "align",
@@ -74,8 +90,40 @@ def run_align(ctx: Context, export: Path | None = None) -> Section:
             **oracle_core.DEFINITIONS,
             **fusion.DEFINITIONS,
             **align_core.DEFINITIONS,
+            **HOLM_DEFINITIONS,
+            **diversity.DEFINITIONS,
+            "align_diversity": ALIGN_DIVERSITY,
         },
         views=views.to_dict(),
         interactions=ctx.coverage,
+        diversity=align_diversity(
+            result, {"semantic": views.sem, "collaborative": views.cf}, div_view
+        ),
         training_device=device,
     )
+
+
+#: how the diversity figures of align are taken (also in docs/definitions.md)
+ALIGN_DIVERSITY = (
+    "per setting, over the setting's candidate items: coverage@20 and intra-list diversity@20 "
+    "of every system's list (views, fusions, trained systems' first seed) in the raw rows of "
+    "the --diversity-view; effective rank of each view's and each trained system's item matrix"
+)
+
+
+def align_diversity(result: Any, views: dict[str, Any], view: str) -> dict[str, Any]:
+    """Coverage and intra-list diversity per setting and system; effective rank per matrix."""
+    matrices = {**views, **{name: t.first.items for name, t in result.training.items()}}
+    base = np.asarray(views[view])
+    out: dict[str, Any] = {}
+    for setting, ranked in setting_lists(result).items():
+        found = diversity.diversity_of(
+            {result.k: ranked.lists}, unit_rows(base[ranked.index]), {}, view=view
+        ).to_dict()
+        out[setting] = {"n_items": found["n_items"], **found["k"][str(result.k)]}
+    return {
+        "view": view,
+        "k": result.k,
+        "effective_rank": {name: diversity.effective_rank(m) for name, m in matrices.items()},
+        "settings": out,
+    }

@@ -312,7 +312,7 @@ def structure_ceiling(ctx: Context, result: StructureResult) -> dict[str, Any] |
             max_dim=settings["max_dim"],
             permutations=settings["permutations"],
             direction=settings["direction"],
-            alpha=settings["alpha"],
+            alpha=settings["ridge_alpha"],
             seed=settings["seed"],
             ids=views.ids,
             titles=None,

@@ -13,7 +13,10 @@ Layout of ``complement.compare/1`` (keys in this order)::
     k             {"<K>": {recall, ndcg, hits, unique_hits, unique_recall, oracle,
                   best_single, gain, greedy, pairs, anchor}}       (with a log)
     split, definitions, join (the joined items, dims, paths, left-out and dropped counts),
-    interactions (log coverage)
+    interactions (log coverage),
+    diversity     {view, n_items, effective_rank: {view}, k: {"<K>": {coverage: {view},
+                  intra_list_diversity: {view}}}} (k: with a log)
+    segments      with --segment-col: the user-level "k" table per segment
 """
 
 from __future__ import annotations
@@ -22,10 +25,17 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from complement.core import compare as compare_core
-from complement.core import evaluation
+from complement.core import diversity, evaluation
+from complement.core import segments as segments_core
 from complement.pipeline.many import ManyContext, view_inputs
 from complement.pipeline.provenance import provenance
 from complement.pipeline.section import Section, make_section
+from complement.pipeline.segments import (
+    compare_segments,
+    diversity_part,
+    diversity_view,
+    segments_part,
+)
 from complement.retrieval import Backend
 
 __all__ = ["CompareResult", "compare_provenance", "run_compare"]
@@ -48,6 +58,7 @@ def run_compare(ctx: ManyContext) -> Section:
     settings, views = ctx.settings, ctx.views
     names = list(views.names)
     backend = ctx.require_backend()
+    div_view = diversity_view(settings, names)  # a bad name is refused before any work
     with ctx.progress("compare: nearest neighbours of each view") as progress:
         items = compare_core.compare_items(
             views.matrices,
@@ -82,9 +93,19 @@ def run_compare(ctx: ManyContext) -> Section:
     else:
         body["user_level"] = "ok"
         body.update(users.to_dict())
-    definitions = dict(compare_core.DEFINITIONS)
+    definitions = {**compare_core.DEFINITIONS, **diversity.DEFINITIONS}
     if users is not None:
         definitions = {**evaluation.DEFINITIONS, **definitions}
+    segments: Any = None
+    if ctx.segments is not None:
+        definitions.update(segments_core.DEFINITIONS)
+        if users is None or ctx.log is None:
+            segments = {"column": ctx.segments.column, "status": "not run", "reason": NO_LOG}
+        else:
+            segments = compare_segments(
+                ctx.segments, ctx.test_phase[0], int(ctx.log.user_ids.shape[0]), users, settings
+            )
+    lists = {} if users is None else {k: users.lists for k in users.per_k}
     return make_section(
         "compare",
         CompareResult(items, users),
@@ -93,6 +114,8 @@ def run_compare(ctx: ManyContext) -> Section:
         definitions=definitions,
         join=views.to_dict(),
         interactions=ctx.coverage,
+        **diversity_part(lists, dict(zip(names, views.matrices, strict=True)), div_view),
+        **segments_part(segments),
     )
 
 

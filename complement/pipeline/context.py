@@ -22,6 +22,7 @@ import numpy.typing as npt
 from complement.config import Settings
 from complement.core.evaluation import EvalData, prepare_eval, split_summary
 from complement.core.popularity import item_counts, popularity_groups
+from complement.core.segments import ACTIVITY, Segments, activity_segments
 from complement.core.splits import Split, make_split
 from complement.errors import ComplementError, InputError
 from complement.io import Interactions, Views, join_views, load_items
@@ -29,6 +30,7 @@ from complement.io.coverage import log_coverage
 from complement.io.interactions import load_split_files
 from complement.io.items import ItemTitles
 from complement.io.loaders import embeddings_from, interactions_from
+from complement.io.segments import load_segment_labels, segment_source
 from complement.io.users import UserVectors, align_user_vectors
 from complement.retrieval import Backend
 
@@ -38,6 +40,7 @@ __all__ = [
     "ProgressFactory",
     "load_context",
     "load_log",
+    "load_segments",
     "log_given",
     "no_progress",
     "split_of",
@@ -202,11 +205,54 @@ class Context:
         return None if meta is None else meta.lookup(self.views.ids)
 
     @cached_property
+    def segments(self) -> Segments | None:
+        """The segments of ``--segment-col`` (None when not given); read once."""
+        return load_segments(
+            self.settings, self.views.ids, None if self.log is None else self.log.user_ids
+        )
+
+    @cached_property
     def item_groups(self) -> npt.NDArray[np.int8] | None:
         """Popularity group of every item by its log count (None without a log)."""
         if self.item_index is None:
             return None
         return popularity_groups(item_counts(self.item_index, self.views.n_items))
+
+
+def load_segments(
+    settings: Settings,
+    item_ids: npt.NDArray[np.str_],
+    user_ids: npt.NDArray[np.str_] | None,
+) -> Segments | None:
+    """The ``--segment-col`` segments: item indices (an ``--items`` column), log user codes
+    (a ``--users`` column; needs the log), or the built-in ``activity``; None when not given."""
+    column = settings.get("segment_col")
+    if column is None:
+        return None
+    source = segment_source(column, settings.get("items"), settings.get("users"))
+    if source == ACTIVITY:
+        return activity_segments()
+    if source == "users" and user_ids is None:
+        raise InputError(
+            f"--segment-col {column!r} is a column of --users: user segments need an "
+            "interaction log (--interactions)"
+        )
+    keys = item_ids if source == "items" else user_ids
+    assert keys is not None
+    labels = load_segment_labels(
+        settings[source],
+        source,
+        column=column,
+        key_col=settings["item_col" if source == "items" else "user_col"],
+        keys=keys,
+    )
+    return Segments(
+        column=column,
+        source=source,
+        names=labels.names,
+        members=labels.members,
+        n_unassigned=labels.n_unassigned,
+    )
 
 
 def _missing_views(settings: Settings) -> None:
@@ -311,13 +357,13 @@ def load_context(
     if log is None:
         if need_log or need_split:
             ctx.require_log()
+        _ = ctx.segments  # a bad --segment-col is refused before any work
         ctx.load_seconds = time.perf_counter() - start
         return ctx
     ctx.log = log
     ctx.item_index, ctx.coverage = log_coverage(log, views, settings.get("max_missing"))
     if need_split:
         ctx.split = split_of(settings, log, n_train_rows)
+    _ = ctx.segments
     ctx.load_seconds = time.perf_counter() - start
     return ctx
-
-

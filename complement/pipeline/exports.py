@@ -5,7 +5,8 @@ nothing is printed or written here (the commands pass the bytes to ``emit``). Co
 docs/outputs.md.
 
 - Rankings: one row per (system, user, rank) of each system's list at the largest K, exactly
-  the lists behind the JSON (``-1`` slots, which no item could fill, are left out).
+  the lists behind the JSON (``-1`` slots, which no item could fill, are left out); align's
+  have a ``setting`` column and a run folder per setting (:mod:`~.align_exports`).
 - Per user: one row per (evaluated user, K) with Recall/NDCG/hit of every system at that K.
 - Per item: one row per item with its overlap@k / jaccard@k (query items only) and private
   energy.
@@ -16,7 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -25,14 +26,17 @@ import polars as pl
 from complement.core.evaluation import EvalData
 from complement.core.hits import HitsResult
 from complement.core.metrics import evaluate_lists, hit_matrix, row_isin
-from complement.core.oracle import OracleResult
 from complement.core.popularity import GROUPS, item_counts
 from complement.errors import InputError, UsageError
 from complement.io.tables_out import parquet_bytes, qrels_text, trec_run_text
 from complement.pipeline.context import Context
 from complement.pipeline.section import Section
 
+if TYPE_CHECKING:  # the oracle (and its scipy) loads only when it runs
+    from complement.core.oracle import OracleResult
+
 __all__ = [
+    "RANKING_SCHEMA",
     "Ranked",
     "export_files",
     "oracle_select_choice",
@@ -45,8 +49,20 @@ __all__ = [
     "section_map",
 ]
 
-#: user classes of the per-user table (the names of the JSON's ``user_classes``)
-USER_CLASSES = ("both", "semantic_only", "collaborative_only", "no_hit")
+#: user classes of the per-user table: hits in both views' top K, only the semantic's, only
+#: the collaborative's, neither (the JSON's ``user_classes``: both, semantic_only,
+#: collaborative_only, no_hit)
+USER_CLASSES = ("both", "semantic", "collaborative", "none")
+
+
+RANKING_SCHEMA: dict[str, Any] = {
+    "system": pl.Utf8,
+    "user_id": pl.Utf8,
+    "rank": pl.Int64,
+    "item_id": pl.Utf8,
+    "score": pl.Float64,
+    "hit": pl.Boolean,
+}
 
 
 @dataclass(frozen=True)
@@ -103,16 +119,6 @@ def _oracle_systems(result: OracleResult, ev: EvalData, kmax: int) -> dict[str, 
     return out
 
 
-def _align_systems(result: Any, kmax: int) -> dict[str, Ranked]:
-    """The align result's per-strategy lists, when it keeps them (``lists`` / ``scores``)."""
-    lists: Mapping[str, npt.NDArray[np.int64]] = getattr(result, "lists", None) or {}
-    scores: Mapping[str, npt.NDArray[np.float64]] = getattr(result, "scores", None) or {}
-    return {
-        name: Ranked(arr[:, :kmax], _scores(scores.get(name), arr.shape)[:, :kmax])
-        for name, arr in lists.items()
-    }
-
-
 def _sections(sections: Mapping[str, Section | None]) -> dict[str, Section]:
     return {name: s for name, s in sections.items() if s is not None}
 
@@ -121,10 +127,10 @@ def ranked_systems(ctx: Context, sections: Mapping[str, Section | None]) -> dict
     """Every system's lists at the largest K of the run, by its JSON name.
 
     From ``oracle`` when it ran (views, fusions at the alpha of the largest K, oracle_select),
-    else from ``hits`` (the two views); then ``align``'s strategies.
+    else from ``hits`` (the two views). ``align``'s lists are per setting
+    (:mod:`~.align_exports`).
     """
     found = _sections(sections)
-    ks = sorted(int(k) for k in (ctx.settings.get("k") or ()))
     out: dict[str, Ranked] = {}
     if "oracle" in found:
         result = found["oracle"].result
@@ -133,10 +139,6 @@ def ranked_systems(ctx: Context, sections: Mapping[str, Section | None]) -> dict
     elif "hits" in found:
         result = found["hits"].result
         out.update(_hits_systems(result, max(result.per_k)))
-    if "align" in found:
-        result = found["align"].result
-        kmax = int(getattr(result, "k", 0) or (max(ks) if ks else 0))
-        out.update(_align_systems(result, kmax))
     return out
 
 
@@ -146,12 +148,18 @@ def _user_ids(ctx: Context, ev: EvalData) -> npt.NDArray[np.str_]:
 
 
 def rankings_frame(
-    ctx: Context, systems: Mapping[str, Ranked], ev: EvalData | None = None
+    ctx: Context,
+    systems: Mapping[str, Ranked],
+    ev: EvalData | None = None,
+    item_ids: npt.NDArray[Any] | None = None,
 ) -> pl.DataFrame:
-    """One row per (system, user, rank): system, user_id, rank, item_id, score, hit."""
+    """One row per (system, user, rank): system, user_id, rank, item_id, score, hit.
+
+    ``item_ids[j]`` is the id of item index ``j`` of the lists (default: the views' ids).
+    """
     ev = ev if ev is not None else ctx.evaluation.test
     users = _user_ids(ctx, ev)
-    ids = np.asarray(ctx.views.ids).astype(str)
+    ids = np.asarray(ctx.views.ids if item_ids is None else item_ids).astype(str)
     parts = []
     for name, ranked in systems.items():
         lists = ranked.lists
@@ -171,16 +179,7 @@ def rankings_frame(
             )
         )
     if not parts:
-        return pl.DataFrame(
-            schema={
-                "system": pl.Utf8,
-                "user_id": pl.Utf8,
-                "rank": pl.Int64,
-                "item_id": pl.Utf8,
-                "score": pl.Float64,
-                "hit": pl.Boolean,
-            }
-        )
+        return pl.DataFrame(schema=RANKING_SCHEMA)
     return pl.concat(parts)
 
 
@@ -362,13 +361,20 @@ def export_files(ctx: Context, sections: Mapping[str, Section | None]) -> list[t
     files: list[tuple[str, bytes]] = []
     rankings_path = settings.get("rankings")
     run_dir = settings.get("run_dir")
-    if rankings_path is not None or run_dir is not None:
+    found = _sections(sections)
+    if (rankings_path is not None or run_dir is not None) and "align" in found:
+        from complement.pipeline import align_exports
+
+        result = found["align"].result
+        frame = align_exports.align_rankings_frame(ctx, result)
+        if rankings_path is not None:
+            files.append((str(rankings_path), parquet_bytes(frame)))
+        if run_dir is not None:
+            files.extend(align_exports.align_run_files(ctx, result, str(run_dir), frame))
+    elif rankings_path is not None or run_dir is not None:
         systems = ranked_systems(ctx, sections)
         if not systems:
-            raise UsageError(
-                "--rankings / --run-dir: this run keeps no ranked lists to write (align's "
-                "strategies are not exported yet)"
-            )
+            raise UsageError("--rankings / --run-dir: this run keeps no ranked lists to write")
         frame = rankings_frame(ctx, systems)
         if rankings_path is not None:
             files.append((str(rankings_path), parquet_bytes(frame)))

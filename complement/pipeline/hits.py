@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from complement.core import evaluation
+from complement.core import diversity, evaluation
 from complement.core import hits as hits_core
+from complement.core import segments as segments_core
 from complement.pipeline.ceiling import ceiling_part, hits_ceiling
 from complement.pipeline.context import Context
 from complement.pipeline.section import Section, Skip, make_section
+from complement.pipeline.segments import (
+    diversity_part,
+    diversity_view,
+    hits_segments,
+    segments_part,
+)
 
 __all__ = ["no_log_reason", "run_hits"]
 
@@ -29,6 +36,7 @@ def run_hits(ctx: Context) -> Section:
         raise Skip(no_log_reason("user-level evaluation"))
     ev = ctx.evaluation
     settings, views = ctx.settings, ctx.views
+    div_view = diversity_view(settings, hits_core.VIEWS)  # a bad name is refused before work
     if ctx.view_lists is not None:
         ks = evaluation.check_ks(settings["k"], ev.test.n_items)
         kmax = max(ks)
@@ -58,13 +66,28 @@ def run_hits(ctx: Context) -> Section:
                 seed=settings["seed"],
                 progress=progress,
             )
+    definitions = {**evaluation.DEFINITIONS, **hits_core.DEFINITIONS, **diversity.DEFINITIONS}
+    segments = None
+    if ctx.segments is not None:
+        log, _ = ctx.require_log()
+        segments = hits_segments(
+            ctx.segments, ev.test, int(log.user_ids.shape[0]), result, settings
+        )
+        definitions.update(segments_core.DEFINITIONS)
+    lists = {"semantic": result.sem_lists, "collaborative": result.cf_lists}
     return make_section(
         "hits",
         result,
         result.to_dict(),
         split=ev.split,
-        definitions={**evaluation.DEFINITIONS, **hits_core.DEFINITIONS},
+        definitions=definitions,
         views=views.to_dict(),
         interactions=ctx.coverage,
+        **diversity_part(
+            {k: lists for k in result.per_k},
+            {"semantic": views.sem, "collaborative": views.cf},
+            div_view,
+        ),
+        **segments_part(segments),
         **ceiling_part(hits_ceiling(ctx, result)),
     )

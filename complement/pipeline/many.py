@@ -20,6 +20,7 @@ import numpy.typing as npt
 
 from complement.config import Settings
 from complement.core.evaluation import EvalData, prepare_eval, split_summary
+from complement.core.segments import Segments
 from complement.core.splits import Split
 from complement.errors import InputError, UsageError
 from complement.io import Interactions
@@ -30,6 +31,7 @@ from complement.io.many import ManyViews, join_many
 from complement.pipeline.context import (
     ProgressFactory,
     load_log,
+    load_segments,
     log_given,
     no_progress,
     split_of,
@@ -68,6 +70,13 @@ class ManyContext:
         if self.backend is None:  # a programming error: the entry point resolves the device
             raise RuntimeError("compare retrieves: load_many needs a backend")
         return self.backend
+
+    @cached_property
+    def segments(self) -> Segments | None:
+        """The segments of ``--segment-col`` (None when not given); read once."""
+        return load_segments(
+            self.settings, self.views.ids, None if self.log is None else self.log.user_ids
+        )
 
     @cached_property
     def test_phase(self) -> tuple[EvalData, dict[str, Any]]:
@@ -148,5 +157,6 @@ def load_many(
         ctx.log = log
         ctx.item_index, ctx.coverage = log_coverage(log, views, settings.get("max_missing"))
         ctx.split = split_of(settings, log, n_train_rows)
+    _ = ctx.segments  # a bad --segment-col is refused before any work
     ctx.load_seconds = time.perf_counter() - start
     return ctx

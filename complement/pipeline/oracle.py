@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from complement.core import evaluation, fusion
+from complement.core import diversity, evaluation, fusion
 from complement.core import oracle as oracle_core
+from complement.core import segments as segments_core
+from complement.core.hits import VIEWS
 from complement.pipeline.context import Context
 from complement.pipeline.hits import no_log_reason
 from complement.pipeline.section import Section, Skip, make_section
+from complement.pipeline.segments import (
+    diversity_part,
+    diversity_view,
+    oracle_segments,
+    segments_part,
+)
 
 __all__ = ["NO_VALID", "run_oracle"]
 
@@ -25,6 +33,7 @@ def run_oracle(ctx: Context) -> Section:
     if ev.valid is None:
         raise Skip(NO_VALID + str(ev.valid_error))
     settings, views = ctx.settings, ctx.views
+    div_view = diversity_view(settings, VIEWS)  # a bad name is refused before any work
     with ctx.progress("oracle: ranking views and fusions") as progress:
         result = oracle_core.complement_oracle(
             ev.test,
@@ -38,15 +47,35 @@ def run_oracle(ctx: Context) -> Section:
             rrf_depth=settings["rrf_depth"],
             n_boot=settings["n_boot"],
             seed=settings["seed"],
+            alpha=settings["alpha"],
             progress=progress,
         )
     ctx.view_lists = (result.lists["semantic"], result.lists["collaborative"])
+    definitions = {
+        **evaluation.DEFINITIONS,
+        **oracle_core.DEFINITIONS,
+        **fusion.DEFINITIONS,
+        **diversity.DEFINITIONS,
+    }
+    segments = None
+    if ctx.segments is not None:
+        log, _ = ctx.require_log()
+        segments = oracle_segments(
+            ctx.segments, ev.test, int(log.user_ids.shape[0]), result, settings
+        )
+        definitions.update(segments_core.DEFINITIONS)
+    lists = {
+        k: {**{v: result.lists[v] for v in VIEWS}, **fused}
+        for k, fused in result.fused_per_k.items()
+    }
     return make_section(
         "oracle",
         result,
         result.to_dict(),
         split=ev.split,
-        definitions={**evaluation.DEFINITIONS, **oracle_core.DEFINITIONS, **fusion.DEFINITIONS},
+        definitions=definitions,
         views=views.to_dict(),
         interactions=ctx.coverage,
+        **diversity_part(lists, {"semantic": views.sem, "collaborative": views.cf}, div_view),
+        **segments_part(segments),
     )

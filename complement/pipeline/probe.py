@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from complement.config import Settings
 from complement.core import probe as probe_core
 from complement.core.probe_metrics import RecTask, rec_task
 from complement.core.shifts import NEEDS_LOG, ItemShift, make_item_shift, shift_from_log
+from complement.errors import UsageError
 from complement.pipeline.context import Context
 from complement.pipeline.section import Section, Skip, make_section
 
-__all__ = ["REPORT_CAPACITIES", "capacities_of", "make_shift", "run_probe"]
+__all__ = ["REPORT_CAPACITIES", "capacities_of", "fixed_epochs", "make_shift", "run_probe"]
 
 #: the capacities ``complement report`` fits
 REPORT_CAPACITIES = ("linear", "mlp1")
@@ -19,6 +21,22 @@ REPORT_CAPACITIES = ("linear", "mlp1")
 def capacities_of(choice: str) -> tuple[str, ...]:
     """``--capacity``: one capacity, or every one for ``all``."""
     return probe_core.CAPACITIES if choice == "all" else (choice,)
+
+
+def fixed_epochs(settings: Settings) -> int | None:
+    """The MLPs' fixed epochs under ``--no-early-stop`` (default 400), None with early stopping.
+
+    Commands without the protocol options (``report``) keep early stopping.
+    """
+    epochs = settings.get("epochs")
+    if settings.get("early_stop", True):
+        if epochs is not None:
+            raise UsageError(
+                f"--epochs {epochs} fixes the MLP epochs only with --no-early-stop; with early "
+                "stopping --max-epochs caps them"
+            )
+        return None
+    return probe_core.PAPER_EPOCHS if epochs is None else int(epochs)
 
 
 def make_shift(ctx: Context, kind: str) -> ItemShift:
@@ -68,6 +86,7 @@ def _rec(ctx: Context, shift: ItemShift, target: str) -> RecTask | None:
 def run_probe(ctx: Context, capacities: Sequence[str]) -> Section:
     """Fit each capacity under the configured shift and under the random reference."""
     settings, views = ctx.settings, ctx.views
+    epochs = fixed_epochs(settings)  # refuse a bad combination before any work
     kind = settings["shift"]
     chosen = make_shift(ctx, kind)
     reference = chosen if kind == "random" else make_shift(ctx, "random")
@@ -91,9 +110,11 @@ def run_probe(ctx: Context, capacities: Sequence[str]) -> Section:
             tuple(capacities),
             backend,
             direction=settings["direction"],
-            alpha=settings["alpha"],
+            alpha=settings["ridge_alpha"],
             rank=settings["rank"],
             max_epochs=settings["max_epochs"],
+            epochs=epochs,
+            raw=bool(settings.get("raw", False)),
             seed=settings["seed"],
             device=backend.device,
             rec=rec,

@@ -77,4 +77,3 @@ def report_provenance(ctx: Context) -> dict[str, Any]:
     if ctx.backend is not None:
         out["retrieval"] = ctx.backend.to_dict()
     return out
-

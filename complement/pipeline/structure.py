@@ -19,7 +19,7 @@ def run_structure(ctx: Context) -> Section:
         max_dim=settings["max_dim"],
         permutations=settings["permutations"],
         direction=settings["direction"],
-        alpha=settings["alpha"],
+        alpha=settings["ridge_alpha"],
         seed=settings["seed"],
         ids=views.ids,
         titles=ctx.titles,

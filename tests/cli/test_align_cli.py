@@ -6,8 +6,13 @@ import pytest
 from complement.io import load_embeddings
 
 SETTINGS = ("warm", "cold", "cold_all")
-FUSIONS = ("norm_concat_norm", "score_interpolation", "rrf")
-METHODS = ("directau", "carec", "darec", "sella")
+FUSIONS = ("concat_fixed", "score_interpolation", "gated", "rrf")
+METHODS = ("directau", "carec", "darec", "sella", "ncn", "semproj", "lightgcn")
+STRATEGIES = ("directau", "carec", "darec", "sella")
+SYSTEMS = (
+    "directau", "directau_ablated", "carec", "carec_ablated", "darec", "darec_ablated",
+    "sella", "sella_ablated", "ncn", "semproj", "lightgcn",
+)  # fmt: skip
 
 
 @pytest.fixture
@@ -42,10 +47,11 @@ def align_files(tmp_path):
 
 def test_align_all_json_exports_and_determinism(invoke, align_files):
     folder, ids = align_files
-    result, doc = invoke("align", "--export", folder / "emb")
+    result, doc = invoke("align", "--export", folder / "emb", "--grid", "none")
     assert result.exit_code == 0, result.output
     assert doc["schema"] == "complement.align/1"
     assert doc["methods"] == list(METHODS) and doc["k"] == 20
+    assert doc["systems"] == list(SYSTEMS) and doc["grid"]["name"] == "none"
     assert doc["protocol"]["n_cold_items"] == 23 and doc["protocol"]["n_train_pairs"] > 0
     assert set(doc["settings"]) == set(SETTINGS)
     for name in SETTINGS:
@@ -54,35 +60,41 @@ def test_align_all_json_exports_and_determinism(invoke, align_files):
         for v in ("semantic", "collaborative"):
             lo, hi = s["recall"]["ci95"][v]
             assert lo <= s["recall"][v] <= hi
-        assert set(s["fusion"]) == set(FUSIONS) | set(METHODS)
-        for m in METHODS:
+        assert set(s["fusion"]) == set(FUSIONS) | set(SYSTEMS)
+        for m in SYSTEMS:
             row = s["fusion"][m]
             assert 0 <= row["recall"] <= 1 and row["ci95"]["recall"][0] <= row["recall"]
             assert "p_value" in row and "ndcg" in row
+            # one seed: the pooled test is the list's own test, the mean its value
+            assert row["p"] == row["p_value"]
+            assert row["mean"]["recall"] == pytest.approx(row["recall"], abs=1e-12)
+            assert row["sd"]["recall"] is None and len(row["seeds"]) == 1
+            assert row["p"] <= row["p_holm"] <= 1
             for v in ("semantic", "collaborative"):
                 hits = s["strategy_hits"][m][v]
                 assert set(hits["hits"]) == {"common", "strategy_only", "view_only"}
                 assert hits["private_survived"] <= hits["private_hits"]
         assert set(s["oracle"]) >= {"union", "budget", "select"}
     assert s["n_candidates"] == 460 and doc["settings"]["cold"]["n_candidates"] == 23
-    assert set(doc["training"]) == set(METHODS)
+    assert set(doc["training"]) == set(SYSTEMS)
     assert any("LLM" in n for n in doc["training"]["darec"]["notes"])
     assert any("out of scope" in n for n in doc["training"]["sella"]["notes"])
     assert doc["training"]["carec"]["epochs_run"]["users"] <= 2
     assert {"cold_items", "private_survival", "recall", "budget"} <= set(doc["definitions"])
     assert "Hits@20" in result.output and "cold items (ranked among all items)" in result.output
     assert "mean of S over the user's train items" in result.output
-    for m in METHODS:
+    for m in SYSTEMS:
         items = load_embeddings(doc["exports"][m]["items"], role="semantic")
         users = load_embeddings(doc["exports"][m]["users"], role="semantic users")
         assert items.ids.tolist() == ids.astype(str).tolist()
         assert sorted(users.ids.tolist()) == sorted(f"u{u}" for u in range(60))
         assert items.shape[1] == users.shape[1] and np.isfinite(items.matrix).all()
-        assert items.shape[1] == (16 if m == "carec" else 8)
-    first = {m: np.load(doc["exports"][m]["items"])["embeddings"] for m in METHODS}
-    _, again = invoke("align", "--export", folder / "emb")
+        width = {"carec": 16, "carec_ablated": 16, "ncn": 16}.get(m, 8)
+        assert items.shape[1] == width, m
+    first = {m: np.load(doc["exports"][m]["items"])["embeddings"] for m in SYSTEMS}
+    _, again = invoke("align", "--export", folder / "emb", "--grid", "none")
     assert again == doc  # same inputs and seed: the same document and the same vectors
-    for m in METHODS:
+    for m in SYSTEMS:
         np.testing.assert_array_equal(np.load(doc["exports"][m]["items"])["embeddings"], first[m])
     # the exported vectors are diagnosable by every other command
     hits, hits_doc = invoke(
@@ -105,11 +117,11 @@ def test_align_one_method_and_options(invoke, align_files):
         "align", "--method", "sella", "--epochs", "1", "--lr", "0.01", "--seed", "2"
     )
     assert result.exit_code == 0, result.output
-    assert doc["methods"] == ["sella"] and set(doc["training"]) == {"sella"}
+    assert doc["methods"] == ["sella"] and set(doc["training"]) == {"sella", "sella_ablated"}
     hyper = doc["training"]["sella"]["hyper"]
     assert hyper["lr"] == 0.01 and hyper["epochs_per_stage"] == 1 and hyper["seed"] == 2
     assert doc["exports"] is None
-    assert set(doc["settings"]["warm"]["fusion"]) == set(FUSIONS) | {"sella"}
+    assert set(doc["settings"]["warm"]["fusion"]) == set(FUSIONS) | {"sella", "sella_ablated"}
     assert doc["provenance"]["config"]["sources"]["dim"].endswith("[align]")
 
 
@@ -129,3 +141,35 @@ def test_align_errors_are_one_line(invoke, align_files):
         assert result.exit_code == 2, (args, result.output)
         assert message in result.output, (args, result.output)
         assert "Traceback" not in result.output
+
+
+def test_align_grid_seeds_ablation_and_holm(invoke, align_files):
+    result, doc = invoke("align", "--method", "darec,semproj", "--seeds", "2", "--epochs", "1")
+    assert result.exit_code == 0, result.output
+    assert doc["systems"] == ["darec", "darec_ablated", "semproj"]
+    assert doc["grid"]["name"] == "small" and doc["grid"]["seeds"] == [0, 1]
+    tuning = doc["training"]["darec"]["tuning"]
+    assert tuning["axis"] == "weight" and len(tuning["grid"]) == 4
+    best = max(tuning["grid"], key=lambda p: p["valid_ndcg10"])
+    assert tuning["chosen"]["weight"] == best["weight"] and tuning["chosen"]["lr"] == best["lr"]
+    assert len(doc["training"]["darec_ablated"]["tuning"]["grid"]) == 2
+    assert doc["training"]["darec_ablated"]["hyper"]["weight"] == 0.0
+    assert len(doc["training"]["semproj"]["tuning"]["grid"]) == 2
+    family = []
+    for s in doc["settings"].values():
+        for name, row in s["fusion"].items():
+            family.append(row["p"])
+            if name in doc["systems"]:
+                values = [r["recall"] for r in row["seeds"]]
+                assert [r["seed"] for r in row["seeds"]] == [0, 1]
+                assert values[0] == pytest.approx(row["recall"], abs=1e-12)  # the first seed
+                assert row["mean"]["recall"] == pytest.approx(np.mean(values), abs=1e-12)
+                assert row["sd"]["recall"] == pytest.approx(np.std(values, ddof=1), abs=1e-12)
+                assert row["pooled"]["versus"] == s["best_single"]["view"]
+    m = len(family)
+    for s in doc["settings"].values():
+        for row in s["fusion"].values():
+            # Holm never lowers a p-value and never exceeds m times it
+            assert row["p"] <= row["p_holm"] <= min(1.0, m * row["p"]) + 1e-12
+    assert "p_holm" in doc["definitions"] and "tuning_grid" in doc["definitions"]
+    assert "p Holm" in result.output and "seeds mean" in result.output

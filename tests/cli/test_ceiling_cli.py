@@ -16,7 +16,7 @@ KEYS = {
                 "seed", "sample", "k", "definitions", "views", "interactions", "provenance"],
     "hits": ["schema", "complement_version", "n_users", "n_items", "n_targets", "scoring",
              "n_boot", "seed", "k", "split", "definitions", "views", "interactions",
-             "provenance"],
+             "diversity", "provenance"],
     "structure": ["schema", "complement_version", "n_items", "n_fit", "n_heldout", "seed", "pca",
                   "cca_reg", "canonical_correlations", "canonical_correlations_heldout",
                   "null_max", "null_p95", "shared_dim", "variance_shared", "private_energy",

@@ -76,7 +76,7 @@ CASES: dict[str, tuple[str, ...]] = {
     "gate": (),
     "compare": (),
     # one strategy keeps this fast; `--method all` was checked the same way by hand
-    "align": ("--method", "directau", "--epochs", "2", "--dim", "8"),
+    "align": ("--method", "directau", "--epochs", "2", "--dim", "8", "--grid", "none"),
 }
 
 #: commands that write no JSON of their own

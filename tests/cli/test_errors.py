@@ -1026,8 +1026,8 @@ CASES = [
     ),
     Case(
         "alpha-infinite",
-        run_with_log("probe", "--alpha", "inf", n=120),
-        ("--alpha inf", "must be a finite number"),
+        run_with_log("probe", "--ridge-alpha", "inf", n=120),
+        ("--ridge-alpha inf", "must be a finite number"),
     ),
     Case(
         "seed-too-large",
@@ -1052,8 +1052,8 @@ CASES = [
     ),
     Case(
         "config-unknown-key",
-        with_config("[options]\nseeds = 3\n"),
-        ("c.toml [options]", "unknown key 'seeds'", "did you mean 'seed'?"),
+        with_config("[options]\nsed = 3\n"),
+        ("c.toml [options]", "unknown key 'sed'", "did you mean 'seed'?"),
     ),
     Case(
         "config-unknown-key-no-match",
@@ -1280,8 +1280,8 @@ CASES = [
     ),
     Case(
         "probe-alpha-not-positive",
-        run_with_log("probe", "--alpha", "-1", n=120),
-        ("--alpha -1.0", "the ridge penalty must be positive"),
+        run_with_log("probe", "--ridge-alpha", "0", n=120),
+        ("--ridge-alpha 0.0", "the ridge penalty must be positive"),
     ),
     Case(
         "structure-max-dim-zero",
@@ -1342,8 +1342,8 @@ CASES = [
     # --- align ---
     Case(
         "align-method-unknown",
-        run_with_log("align", "--method", "lightgcn"),
-        ("--method 'lightgcn'", "choose one of directau, carec, darec, sella, all"),
+        run_with_log("align", "--method", "darec,lgcn"),
+        ("--method 'darec,lgcn'", "'lgcn' is unknown", "choose one of directau, carec, darec"),
     ),
     Case(
         "align-epochs-zero",

@@ -53,6 +53,14 @@ def oracle_run(tmp_path_factory):
     return tmp, doc
 
 
+#: the JSON's user_classes names -> the per-user table's user_class values
+CLASS_NAMES = {
+    "both": "both",
+    "semantic_only": "semantic",
+    "collaborative_only": "collaborative",
+    "no_hit": "none",
+}
+
 RANKING_SCHEMA = {
     "system": pl.String,
     "user_id": pl.String,
@@ -104,8 +112,8 @@ def _json_ndcg(row: dict, system: str) -> float:
 def _same_list_at(doc: dict, system: str, k: int) -> bool:
     """Whether ``system``'s list at the largest K (the file's) is the one evaluated at K."""
     kmax = max(int(key) for key in doc["k"])
-    if system == "oracle_select":
-        return k == kmax  # the per-user choice is made at the largest K
+    if system in ("oracle_select", "gated"):
+        return k == kmax  # the per-user choice / the gated model is made at each K
     if system == "score_interpolation":
         alpha = doc["alpha_search"]["alpha"]
         return alpha[str(k)] == alpha[str(kmax)]  # alpha is chosen per K
@@ -128,7 +136,7 @@ def test_rankings_are_the_lists_behind_the_json(which, hits_run, oracle_run):
     assert dict(rankings.schema) == RANKING_SCHEMA
     expected = {"semantic", "collaborative"}
     if which == "oracle":
-        expected |= {"norm_concat_norm", "score_interpolation", "rrf", "oracle_select"}
+        expected |= {"concat_fixed", "score_interpolation", "gated", "rrf", "oracle_select"}
     assert set(rankings["system"].unique()) == expected
     ks = sorted(int(k) for k in doc["k"])
     kmax = max(ks)
@@ -193,7 +201,11 @@ def test_per_user_means_equal_the_json(which, hits_run, oracle_run):
         if which == "hits":
             assert sub[f"hit_{view}"].mean() == pytest.approx(row["hit_rate"][view], abs=1e-12)
             counts = dict(sub["user_class"].value_counts().iter_rows())
-            expected = {name: c["count"] for name, c in row["user_classes"].items() if c["count"]}
+            expected = {
+                CLASS_NAMES[name]: c["count"]
+                for name, c in row["user_classes"].items()
+                if c["count"]
+            }
             assert counts == expected
         else:
             for name, fused in row["fusion"].items():
@@ -271,7 +283,9 @@ def test_report_writes_every_table(tmp_path):
         sub = users.filter(pl.col("K") == int(k))
         assert sub["recall_semantic"].mean() == pytest.approx(row["recall"]["semantic"], abs=1e-12)
         counts = dict(sub["user_class"].value_counts().iter_rows())
-        assert counts == {n: c["count"] for n, c in row["user_classes"].items() if c["count"]}
+        assert counts == {
+            CLASS_NAMES[n]: c["count"] for n, c in row["user_classes"].items() if c["count"]
+        }
     items = pl.read_parquet(tmp_path / "i.parquet")
     for k, row in doc["overlap"]["k"].items():
         assert items[f"overlap@{k}"].mean() == pytest.approx(row["overlap"], abs=1e-12)
@@ -279,16 +293,102 @@ def test_report_writes_every_table(tmp_path):
     assert energy == pytest.approx(doc["structure"]["private_energy"]["mean"], rel=1e-9)
 
 
-def test_align_rankings_not_exported_yet(tmp_path):
-    from complement.cli.app import app
-
-    result = CliRunner().invoke(
-        app,
-        ["align", "--config", str(CONFIG), "--quiet", "--epochs", "1", "--n-boot", "10",
-         "--rankings", str(tmp_path / "r.parquet")],
+@pytest.fixture(scope="module")
+def align_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("align")
+    doc = _run(
+        tmp,
+        "align",
+        "--method", "darec,semproj",
+        "--grid", "none",
+        "--epochs", "1",
+        "--n-boot", "20",
+        "--rankings", str(tmp / "r.parquet"),
+        "--run-dir", str(tmp / "runs"),
     )  # fmt: skip
-    assert result.exit_code == 2
-    assert not (tmp_path / "r.parquet").exists()
+    return tmp, doc
+
+
+def _align_json(s: dict, system: str, metric: str) -> float:
+    if system in ("semantic", "collaborative"):
+        return s[metric][system]
+    if system == "oracle_select":
+        return s["oracle"]["select"]
+    return s["fusion"][system][metric]
+
+
+def test_align_rankings_are_the_lists_behind_each_setting(align_run):
+    tmp, doc = align_run
+    rankings = pl.read_parquet(tmp / "r.parquet")
+    assert dict(rankings.schema) == {"setting": pl.String, **RANKING_SCHEMA}
+    assert set(rankings["setting"]) == {"warm", "cold", "cold_all"}
+    fusions = set(doc["settings"]["warm"]["fusion"]) - set(doc["systems"])
+    expected = {"semantic", "collaborative", "oracle_select", *fusions, *doc["systems"]}
+    assert "darec_ablated" in expected
+    assert rankings.select("setting", "system", "user_id", "rank").is_unique().all()
+    assert rankings["rank"].max() == doc["k"] == 20
+    log_users = {str(u) for u in pl.read_parquet(FIXTURE / "interactions.parquet")["user_id"]}
+    item_ids = {str(i) for i in np.load(FIXTURE / "item_ids.npy")}
+    assert set(rankings["user_id"]) <= log_users and set(rankings["item_id"]) <= item_ids
+    for setting, s in doc["settings"].items():
+        sub = rankings.filter(pl.col("setting") == setting).drop("setting")
+        assert set(sub["system"]) == expected
+        assert sub["user_id"].n_unique() == s["n_users"]
+        n_targets = _n_targets(tmp / "runs" / setting)
+        assert n_targets["n_targets"].sum() == s["n_targets"]
+        recall = _recall_from_rankings(sub, n_targets, 20)
+        for system, value in recall.items():
+            assert value == pytest.approx(_align_json(s, system, "recall"), abs=1e-12), system
+
+
+def test_ranx_reproduces_align_recall_and_ndcg(align_run):
+    tmp, doc = align_run
+    for setting, s in doc["settings"].items():
+        runs = tmp / "runs" / setting
+        systems = sorted(p.stem for p in runs.glob("*.run"))
+        assert {"semantic", "darec", "darec_ablated", "semproj", "oracle_select"} <= set(systems)
+        for system in systems:
+            scores = _ranx(runs, system, 20)
+            assert scores["recall@20"] == pytest.approx(
+                _align_json(s, system, "recall"), abs=1e-9
+            ), (setting, system)
+            if system != "oracle_select":
+                assert scores["ndcg@20"] == pytest.approx(
+                    _align_json(s, system, "ndcg"), abs=1e-9
+                ), (setting, system)
+
+
+def test_align_diversity_recomputed_from_its_rankings(align_run):
+    """Coverage and intra-list diversity of every system, by brute force from the lists."""
+    tmp, doc = align_run
+    div = doc["diversity"]
+    assert div["view"] == "semantic" and div["k"] == 20
+    assert {"semantic", "collaborative", "darec", "darec_ablated", "semproj"} <= set(
+        div["effective_rank"]
+    )
+    rankings = pl.read_parquet(tmp / "r.parquet")
+    ids = [str(i) for i in np.load(FIXTURE / "item_ids.npy")]
+    sem = np.load(FIXTURE / "sem.npy").astype(np.float64)
+    unit = sem / np.linalg.norm(sem, axis=1, keepdims=True)
+    row_of = {item: r for r, item in enumerate(ids)}
+    for setting, part in div["settings"].items():
+        sub = rankings.filter(pl.col("setting") == setting)
+        assert part["n_items"] == doc["settings"][setting]["n_candidates"]
+        for system, value in part["coverage"].items():
+            if system == "oracle_select":
+                continue
+            lists = sub.filter(pl.col("system") == system)
+            assert value == pytest.approx(lists["item_id"].n_unique() / part["n_items"])
+            per_user = []
+            for _, group in lists.group_by("user_id"):
+                x = unit[[row_of[i] for i in group["item_id"]]]
+                if x.shape[0] < 2:
+                    continue
+                cos = x @ x.T
+                n = x.shape[0]
+                per_user.append(1.0 - (cos.sum() - np.trace(cos)) / (n * (n - 1)))
+            expected = float(np.mean(per_user))
+            assert part["intra_list_diversity"][system] == pytest.approx(expected, abs=1e-6)
 
 
 def test_per_item_probe(tmp_path):

@@ -32,10 +32,15 @@ def test_oracle_json(invoke, views_files, tmp_path):
     best = row["best_single"]
     assert best["view"] in ("semantic", "collaborative") and "ci95" in best
     assert best["recall"] == row["recall"][best["view"]]
-    assert set(row["fusion"]) == {"norm_concat_norm", "score_interpolation", "rrf"}
+    assert set(row["fusion"]) == {"concat_fixed", "score_interpolation", "gated", "rrf"}
     for f in row["fusion"].values():
         assert set(f) >= {"recall", "ndcg", "headroom", "p_value", "ci95_diff", "ci95"}
+        assert {"headroom_select", "exceeds_oracle"} <= set(f)
         assert 0 < f["p_value"] <= 1 and f["ci95_diff"][0] <= f["ci95_diff"][1]
+    assert set(doc["gated"]) == {"5", "10"} and "weights" in doc["gated"]["5"]
+    assert doc["alpha_search"]["fixed"] is None
+    assert {"concat_fixed", "gated", "exceeds_oracle", "headroom_select"} <= set(doc["definitions"])
+    assert "choosing among the two views' lists" in " ".join(result.output.split())
     alpha = row["fusion"]["score_interpolation"]["alpha"]
     assert alpha == doc["alpha_search"]["alpha"]["5"] and 0 <= alpha <= 1
     assert doc["alpha_search"]["validation"]["phase"] == "valid"
@@ -69,3 +74,18 @@ def test_oracle_on_movielens(invoke):
     assert row["best_single"]["view"] == "collaborative"
     assert row["gain"]["union"] > 0.05  # a clear oracle gain over the best single view
     assert row["oracle"]["union"] > row["best_single"]["ci95"]["recall"][1]
+
+
+@pytest.mark.skipif(not (FIXTURE / "complement.toml").is_file(), reason="fixture not built")
+def test_fixed_alpha_endpoints_are_the_views_on_movielens(invoke):
+    for alpha, view in (("0", "collaborative"), ("1", "semantic")):
+        config = ("--config", FIXTURE / "complement.toml")
+        result, doc = invoke("oracle", *config, "--alpha", alpha, "--n-boot", "20", "--k", "10,20")
+        assert result.exit_code == 0, result.output
+        assert doc["alpha_search"]["fixed"] == float(alpha)
+        assert "α fixed by --alpha" in result.output
+        for k, row in doc["k"].items():
+            interp = row["fusion"]["score_interpolation"]
+            assert interp["alpha"] == float(alpha)
+            assert interp["recall"] == row["recall"][view], (alpha, k)
+            assert interp["ndcg"] == row["ndcg"][view], (alpha, k)

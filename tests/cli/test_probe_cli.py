@@ -77,7 +77,7 @@ def test_probe_temporal_split_cutoff_is_reused(invoke, probe_data):
 def test_probe_positional_views_random_and_fixed_alpha(invoke, probe_data):
     d = probe_data
     result, doc = invoke(
-        "probe", d / "sem.npy", d / "cf.npy", "--alpha", "0.5", "--direction", "cf2sem",
+        "probe", d / "sem.npy", d / "cf.npy", "--ridge-alpha", "0.5", "--direction", "cf2sem",
         "--capacity", "lowrank", "--rank", "2", "--config", d / "complement.toml", "--quiet",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -117,7 +117,7 @@ def test_probe_refusals_are_one_line(invoke, probe_data, tmp_path):
         (("--shift", "popularity", "--tail-frac", "0.05"), "leaves 7 test items"),
         (("--capacity", "lowrank", "--rank", "50"), "--rank 50"),
         (("--capacity", "cubic"), "--capacity 'cubic'"),
-        (("--alpha", "-1"), "--alpha"),
+        (("--ridge-alpha", "-1"), "--ridge-alpha"),
     ]
     for args, message in cases:
         result, _ = invoke("probe", *args, "--quiet", json_out=False)
@@ -129,3 +129,49 @@ def test_probe_refusals_are_one_line(invoke, probe_data, tmp_path):
         "probe", d / "sem.npy", d / "cf.npy", "--shift", "temporal", "--quiet", json_out=False
     )
     assert result.exit_code == 2 and "needs an interaction log" in result.output
+
+
+def test_probe_paper_protocol_fixed_epochs_and_raw_rows(invoke, probe_data):
+    result, doc = invoke(
+        "probe", "--capacity", "mlp1", "--no-early-stop", "--epochs", "3", "--raw",
+        "--shift", "temporal",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert doc["protocol"] == {"early_stop": False, "epochs": 3, "max_epochs": None, "raw": True}
+    mlp = doc["capacities"]["mlp1"]
+    assert mlp["fit"]["early_stop"] is False and mlp["fit"]["epochs_run"] == 3
+    assert mlp["fit"]["n_valid"] == 0 and mlp["fit"]["train_mse"] > 0
+    gap = mlp["train_test_gap"]
+    assert gap["r2"] == pytest.approx(mlp["train"]["r2"] - mlp["test"]["r2"])
+    assert 0 <= mlp["rec_jaccard"] <= 1 and doc["rec"]["drop_pct_floor"] == 0.01
+    assert mlp["drop_abs"] == pytest.approx(mlp["rec_true"] - mlp["rec_mapped"])
+    assert mlp["drop_below_floor"] is (mlp["rec_true"] < 0.01)
+    assert {"rec_jaccard", "drop_abs", "train_test_gap"} <= set(doc["definitions"])
+    assert "3 fixed epochs" in result.output and "raw rows" in result.output
+    assert "Rec Jaccard" in result.output and "train − test" in result.output
+    # --no-early-stop alone: the paper's 400 epochs (refused here before any fit by --epochs 0)
+    result, doc = invoke("probe", "--capacity", "linear", "--no-early-stop", "--quiet")
+    assert result.exit_code == 0 and doc["protocol"]["epochs"] == 400
+    result, _ = invoke("probe", "--capacity", "mlp1", "--epochs", "5", "--quiet", json_out=False)
+    assert result.exit_code == 2 and "only with --no-early-stop" in result.output
+    result, _ = invoke(
+        "probe", "--no-early-stop", "--epochs", "0", "--capacity", "mlp1", "--quiet",
+        json_out=False,
+    )  # fmt: skip
+    assert result.exit_code == 2 and "--epochs 0" in result.output
+
+
+def test_probe_rec_table_flags_a_drop_below_the_floor():
+    from complement.report.model.probe import BELOW_FLOOR, probe_tables
+
+    cap = {"rec_true": 0.0003, "rec_mapped": 0.0255, "rec_jaccard": 0.085, "drop_pct": None,
+           "drop_abs": -0.0252, "drop_below_floor": True, "fit": {}}  # fmt: skip
+    ok = dict(cap, rec_true=0.2, rec_mapped=0.05, drop_pct=75.0, drop_abs=0.15,
+              drop_below_floor=False)  # fmt: skip
+    doc = {"direction": "sem2cf", "shift": {"kind": "random"}, "capacities": {"a": cap, "b": ok},
+           "rec": {"k": 20, "n_users": 9, "n_targets": 30, "drop_pct_floor": 0.01}}  # fmt: skip
+    rec = probe_tables(doc)[1]
+    assert rec.headers == ("capacity", "RecTrue", "RecMapped", "Rec Jaccard", "drop")
+    assert rec.rows[0][4] == f"-0.0252 {BELOW_FLOOR}" and rec.rows[1][4] == "+75.0%"
+    assert rec.rows[0][3] == "0.085"
+    assert any("absolute drop" in note for note in rec.notes)

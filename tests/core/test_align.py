@@ -137,3 +137,87 @@ def test_impute_cold_replaces_only_cold_rows():
     out = impute_cold(sem, cf, cold)
     assert np.array_equal(out[~cold], cf[~cold])
     np.testing.assert_allclose(out[cold], ridge_map(sem[~cold], cf[~cold], sem[cold]), rtol=1e-6)
+
+
+def test_seed_summary_pools_users_over_seeds():
+    from complement.core.align_seeds import seed_summary
+    from complement.core.stats import paired_bootstrap
+
+    users, items, split = random_log(4)
+    ev = prepare_eval(users, items, split.part, 80, n_users=30)
+    rng = np.random.default_rng(2)
+
+    def lists():
+        return np.stack([rng.choice(80, 20, replace=False) for _ in range(ev.n_users)])
+
+    runs, best = [lists(), lists(), lists()], lists()
+    out = seed_summary(ev, runs, [5, 6, 7], best, "collaborative", n_boot=50, seed=1)
+    tgt = sets(*ev.targets)
+
+    def recall(x):
+        return np.array([len(set(x[r].tolist()) & tgt[r]) / len(tgt[r]) for r in range(ev.n_users)])
+
+    per = [recall(x) for x in runs]
+    assert out.seeds == [5, 6, 7]
+    np.testing.assert_allclose(out.recall, [p.mean() for p in per])
+    pooled = np.mean(per, axis=0)
+    want = paired_bootstrap(pooled, recall(best), n_boot=50, seed=1)
+    assert out.test == want
+    d = out.to_dict()
+    assert d["p"] == want.p_value and d["pooled"]["versus"] == "collaborative"
+    assert np.isclose(d["mean"]["recall"], np.mean(out.recall))
+    assert np.isclose(d["sd"]["recall"], np.std(out.recall, ddof=1))
+    one = seed_summary(ev, runs[:1], [5], best, "semantic", n_boot=50, seed=1).to_dict()
+    assert one["sd"] == {"recall": None, "ndcg": None}
+
+
+def test_grid_points_and_system_names():
+    import pytest
+
+    from complement.core.align_training import grid_points, system_names
+    from complement.errors import UsageError
+
+    assert system_names(["ncn", "darec", "semproj"]) == ("ncn", "darec", "darec_ablated", "semproj")
+    darec = grid_points("darec", "small", None)
+    assert [(p["lr"], p["weight"]) for p in darec] == [
+        (0.005, 0.1), (0.005, 0.3), (0.015, 0.1), (0.015, 0.3)
+    ]  # fmt: skip
+    assert grid_points("darec_ablated", "small", None) == [
+        {"lr": 0.005, "weight": None},
+        {"lr": 0.015, "weight": None},
+    ]
+    assert grid_points("ncn", "small", None) == [
+        {"lr": 0.001, "weight": None},
+        {"lr": 0.003, "weight": None},
+    ]
+    assert grid_points("directau", "none", None) == [{"lr": 0.01, "weight": 1.0}]
+    assert [p["lr"] for p in grid_points("sella", "small", 0.02)] == [0.02] * 2
+    with pytest.raises(UsageError, match="--method"):
+        system_names(["nope"])
+    with pytest.raises(UsageError, match="--grid"):
+        grid_points("ncn", "big", None)
+
+
+def test_train_strategies_keeps_the_best_grid_point_and_retrains_it_per_seed():
+    from complement.core.align_training import train_strategies
+
+    users, items, split = random_log(5, n_users=40, n_items=60, per_user=20)
+    rng = np.random.default_rng(0)
+    sem = rng.standard_normal((60, 8)).astype(np.float32)
+    cf = rng.standard_normal((60, 4)).astype(np.float32)
+    proto = make_protocol(users, items, split, 60, 40, seed=0)
+    out = train_strategies(
+        proto, sem, cf, ["sella"], get_backend("cpu"), epochs=1, dim=4, seeds=2, grid="small"
+    )
+    assert list(out) == ["sella", "sella_ablated"]
+    for name, tuned in out.items():
+        scores = [p["valid_ndcg10"] for p in tuned.grid]
+        best = tuned.grid[int(np.argmax(scores))]
+        assert (tuned.chosen["lr"], tuned.chosen["weight"]) == (best["lr"], best["weight"])
+        assert [t.hyper["seed"] for t in tuned.runs] == [0, 1]
+        assert all(t.hyper["lr"] == best["lr"] for t in tuned.runs)
+        assert tuned.first.method == name
+    assert len(out["sella"].grid) == 4 and len(out["sella_ablated"].grid) == 2
+    assert all(t.hyper["weight"] == 0.0 for t in out["sella_ablated"].runs)
+    d = out["sella_ablated"].to_dict()
+    assert d["ablated"] and "lambda = 0" in d["ablation"] and len(d["seeds"]) == 2

@@ -9,9 +9,9 @@ from complement.core.evaluation import prepare_eval
 from complement.core.fusion import (
     ALPHA_GRID,
     choose_alpha,
+    concat_fixed_lists,
     cosine_views,
     interpolation_lists,
-    norm_concat_norm_lists,
     rrf_lists,
 )
 from complement.core.metrics import evaluate_lists
@@ -132,11 +132,16 @@ def test_fusion_lists_match_brute_force():
         q = u[hist].mean(axis=0)
         return u @ (q / np.linalg.norm(q))
 
-    for alpha in (0.0, 0.3, 1.0):
+    def z(emb, r):  # standardised over every candidate item, history included
+        s = cos(emb, r)
+        return (s - s.mean()) / s.std()
+
+    for alpha in (0.0, 0.3, 0.7, 1.0):
         got = interpolation_lists(ev, cv, alpha, 7, CPU)
-        ref = _brute_lists(ev, lambda r, a=alpha: a * cos(sem, r) + (1 - a) * cos(cf, r), 7)
+        ref = _brute_lists(ev, lambda r, a=alpha: a * z(sem, r) + (1 - a) * z(cf, r), 7)
         assert np.array_equal(got, ref), alpha
-    got = norm_concat_norm_lists(ev, cv, 7, CPU)
+    # concat_fixed ranks exactly like interpolation at 0.5 on (unstandardised) cosine scores
+    got = concat_fixed_lists(ev, cv, 7, CPU)
     ref = _brute_lists(ev, lambda r: (cos(sem, r) + cos(cf, r)) / 2, 7)
     assert np.array_equal(got, ref)
 
@@ -162,12 +167,24 @@ def test_complement_oracle_end_to_end():
     res = complement_oracle(ev, ev_valid, sem, cf, [5, 10], CPU, rrf_depth=20, n_boot=100, seed=2)
     assert res.rrf_depth == 20 and res.alpha_search is not None
     for k, row in res.per_k.items():
-        assert set(row.fusion) == {"norm_concat_norm", "score_interpolation", "rrf"}
+        assert set(row.fusion) == {"concat_fixed", "score_interpolation", "gated", "rrf"}
         best = row.recall[row.best_single].value
-        budget = row.oracle["budget"].value
+        budget, select = row.oracle["budget"].value, row.oracle["select"].value
         for f in row.fusion.values():
             if budget > best:
                 assert f.headroom == pytest.approx((f.recall.value - best) / (budget - best))
+            if select > best:
+                assert f.headroom_select == pytest.approx((f.recall.value - best) / (select - best))
+            above = tuple(
+                b for b in ("union", "budget", "select") if f.recall.value > row.oracle[b].value
+            )
+            assert f.exceeds_oracle == above
+        # gated re-ranks the union of both top-K lists: never above the budget oracle
+        assert row.fusion["gated"].recall.value <= budget + 1e-12
+        gated = evaluate_lists(res.fused_per_k[k]["gated"], ev, [k])[k].recall
+        assert paired_bootstrap(gated, single_recall(res, ev, row, k), n_boot=100, seed=2) == (
+            row.fusion["gated"].test
+        )
         # the paired test is the stats module's, on per-user recall
         fused = evaluate_lists(res.lists["rrf"], ev, [k])[k].recall
         single = evaluate_lists(res.lists[row.best_single], ev, [k])[k].recall
@@ -177,11 +194,34 @@ def test_complement_oracle_end_to_end():
         assert row.groups is not None
     doc = res.to_dict()
     f = doc["k"]["10"]["fusion"]["rrf"]
-    assert set(f) >= {"recall", "ndcg", "headroom", "p_value", "ci95_diff", "ci95"}
+    assert set(f) >= {"recall", "ndcg", "headroom", "headroom_select", "exceeds_oracle", "p_value"}
+    assert set(doc["gated"]) == {"5", "10"} and doc["gated"]["5"]["design"] == "union_rerank"
     # the RRF depth is capped at n_items - 1 (every user has a masked item: still exact)
     res2 = complement_oracle(ev, ev_valid, sem, cf, [5], CPU, rrf_depth=500, n_boot=20)
     assert res2.rrf_depth == 39
     assert math.isfinite(res2.per_k[5].fusion["rrf"].recall.value)
+
+
+def single_recall(res, ev, row, k):
+    return evaluate_lists(res.lists[row.best_single], ev, [k])[k].recall
+
+
+def test_fixed_alpha_endpoints_are_the_views():
+    users, idx, part, sem, cf = _random_log(6, n_users=80)
+    ev = prepare_eval(users, idx, part, 40)
+    ev_valid = prepare_eval(users, idx, part, 40, phase="valid")
+    for alpha, view in ((0.0, "collaborative"), (1.0, "semantic")):
+        res = complement_oracle(
+            ev, ev_valid, sem, cf, [5, 10], CPU, rrf_depth=20, n_boot=20, alpha=alpha
+        )
+        assert res.alpha_search is not None and res.alpha_search.fixed == alpha
+        for k, row in res.per_k.items():
+            assert row.fusion["score_interpolation"].alpha == alpha
+            assert row.fusion["score_interpolation"].recall == row.recall[view]
+            lists = res.fused_per_k[k]["score_interpolation"][:, :k]
+            assert np.array_equal(lists, res.lists[view][:, :k])
+    with pytest.raises(UsageError, match="--alpha 1.5 is outside"):
+        complement_oracle(ev, ev_valid, sem, cf, [5], CPU, rrf_depth=20, alpha=1.5)
 
 
 def test_oracle_errors():

@@ -29,6 +29,7 @@ from complement.core.strategies.darec import (
     orthogonality,
 )
 from complement.core.strategies.directau import directau_loss
+from complement.core.strategies.ncn import hard_negatives, info_nce_hard
 from complement.core.strategies.sella import bce_pairs, info_nce
 from complement.errors import DeviceError, UsageError
 
@@ -233,5 +234,81 @@ def test_bad_parameters_and_data():
     if not torch.cuda.is_available():
         with pytest.raises(DeviceError, match="cuda"):
             fit_strategy("directau", data, epochs=1, device="cuda")
-    assert set(STRATEGIES) == {"directau", "carec", "darec", "sella"}
+    assert set(STRATEGIES) == {
+        "directau", "carec", "darec", "sella", "ncn", "semproj", "lightgcn"
+    }  # fmt: skip
+    with pytest.raises(UsageError, match="ablate"):
+        fit_strategy("ncn", data, epochs=1, ablated=True)
+    with pytest.raises(UsageError, match="weight"):
+        fit_strategy("semproj", data, epochs=1, weight=0.5)
     assert TrainParams(epochs=1, lr=0.1, dim=2).batch_size > 0
+
+
+# --- the paper's trained fusion and the ablations ---------------------------------------------
+
+
+def test_info_nce_hard_by_hand():
+    pos, neg = T([1.0, 0.0]), T([[0.0, 0.0], [1.0, -1.0]])
+    # row 0: logits (1, 0, 0) / 0.5 -> -log(e^2 / (e^2 + 2)); row 1: (0, 1, -1) / 0.5
+    row0 = -math.log(math.exp(2) / (math.exp(2) + 2))
+    row1 = -math.log(1 / (1 + math.exp(2) + math.exp(-2)))
+    close(info_nce_hard(pos, neg, 0.5), (row0 + row1) / 2)
+
+
+def test_hard_negatives_are_the_top_scoring_candidates():
+    gen = torch.Generator().manual_seed(0)
+    scores = torch.arange(40, dtype=torch.float32).repeat(3, 1)  # item j scores j
+    scores[1] = -scores[1]
+    pool = torch.arange(0, 40, 2)  # the even items
+    positives = torch.tensor([38, 0, 10])
+    neg = hard_negatives(scores, positives, pool, 8, 3, gen)
+    assert neg.shape == (3, 3)
+    # the same draws again: the kept ones are the highest-scoring of the 8 candidates
+    gen2 = torch.Generator().manual_seed(0)
+    draw = torch.randint(0, pool.shape[0], (3, 8), generator=gen2)
+    cand = pool[draw]
+    cand = torch.where(cand == positives[:, None], pool[(draw + 1) % pool.shape[0]], cand)
+    for r in range(3):
+        ranked = sorted(cand[r].tolist(), key=lambda j: -float(scores[r, j]))
+        assert sorted(neg[r].tolist(), key=lambda j: -float(scores[r, j])) == ranked[:3]
+        assert positives[r].item() not in neg[r].tolist()
+        assert all(j % 2 == 0 for j in neg[r].tolist())
+
+
+def test_ncn_branches_and_cold_items():
+    data = tiny_data()
+    kw = {"epochs": 2, "dim": 4, "seed": 1}
+    both = fit_strategy("ncn", data, **kw)
+    sem = fit_strategy("semproj", data, **kw)
+    gcn = fit_strategy("lightgcn", data, **kw)
+    assert both.items.shape[1] == 8 and sem.items.shape[1] == 4 and gcn.items.shape[1] == 4
+    for t in (both, sem):
+        np.testing.assert_allclose(np.linalg.norm(t.items, axis=1), 1.0, rtol=1e-5)
+    cold = ~data.warm
+    assert np.all(gcn.items[cold] == 0)  # no edge: no collaborative vector
+    # ncn's cold rows are its semantic half alone (the collaborative half is zero)
+    assert np.all(both.items[cold][:, :4] == 0)
+    assert both.hyper["optimizer"] == "AdamW" and both.hyper["temperature"] == 0.15
+    assert both.hyper["negatives"] == 256 and both.hyper["candidates"] == 512
+
+
+def test_ablations_switch_the_alignment_terms_off():
+    data = tiny_data()
+    kw = {"epochs": 2, "dim": 4, "seed": 2}
+    for method in ("darec", "sella"):
+        off = fit_strategy(method, data, ablated=True, **kw)
+        zero = fit_strategy(method, data, weight=0.0, **kw)
+        np.testing.assert_array_equal(off.items, zero.items)  # ablated = weight 0, all else equal
+        assert off.hyper["weight"] == 0.0
+        on = fit_strategy(method, data, **kw)
+        assert not np.array_equal(on.items, off.items)
+    carec = fit_strategy("carec", data, ablated=True, **kw)
+    assert carec.epochs_run["adapter"] == 0 and carec.hyper["adapter_phase"] is False
+    # directau without the semantic input: S does not change the result (warm items; a cold
+    # item's C row is still predicted from S)
+    plain = fit_strategy("directau", data, ablated=True, **kw)
+    other = StrategyData(data.sem[::-1].copy(), data.cf, data.users, data.items, data.n_users,
+                         data.warm)  # fmt: skip
+    again = fit_strategy("directau", other, ablated=True, **kw)
+    np.testing.assert_array_equal(plain.items[data.warm], again.items[data.warm])
+    np.testing.assert_array_equal(plain.users, again.users)

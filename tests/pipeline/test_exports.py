@@ -65,8 +65,9 @@ def test_ranked_systems_match_the_oracle(oracle_ctx):
     assert set(systems) == {
         "semantic",
         "collaborative",
-        "norm_concat_norm",
+        "concat_fixed",
         "score_interpolation",
+        "gated",
         "rrf",
         "oracle_select",
     }
@@ -112,10 +113,12 @@ def test_per_user_frame_user_ids_are_the_log_ids(oracle_ctx):
     log, _ = ctx.require_log()
     assert set(table["user_id"]) <= {str(u) for u in log.user_ids}
     assert table.height == 2 * ctx.evaluation.test.n_users
-    assert set(table["user_class"]) <= {"both", "semantic_only", "collaborative_only", "no_hit"}
+    assert set(table["user_class"]) <= {"both", "semantic", "collaborative", "none"}
     hit_s, hit_c = table["hit_semantic"], table["hit_collaborative"]
     both = (hit_s & hit_c).sum()
     assert both == (table["user_class"] == "both").sum()
+    assert (hit_s & ~hit_c).sum() == (table["user_class"] == "semantic").sum()
+    assert (~hit_s & ~hit_c).sum() == (table["user_class"] == "none").sum()
     assert not math.isnan(table["oracle_union"].mean())
     assert (table["oracle_budget"] <= table["oracle_union"]).all()
     assert (table["oracle_select"] <= table["oracle_budget"] + 1e-12).all()

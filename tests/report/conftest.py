@@ -37,7 +37,7 @@ def ml_docs(tmp_path_factory) -> dict[str, dict]:
     docs["explain"] = _run(folder, "explain", "explain", "1", "--config", config)
     docs["align"] = _run(
         folder, "align", "align", "--config", config, "--method", "directau", "--epochs", "2",
-        "--n-boot", "200",
+        "--grid", "none", "--n-boot", "200",
     )  # fmt: skip
     report_path = str(folder / "report.json")
     docs["gate"] = _run(folder, "gate", "gate", report_path, "--baseline", report_path)

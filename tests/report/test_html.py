@@ -64,7 +64,7 @@ def test_html_has_every_section_with_plots():
     assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html
     text = " ".join(page.text)
     for title in ("Item-level neighbour agreement (semantic vs collaborative)",
-                  "Recall@K of each view and oracle bounds", "Practical fusion",
+                  "Recall@K of each view and the oracle bounds", "Practical fusion",
                   "Oracle bounds by popularity group", "Alignment probes, semantic → collaborative",
                   "Canonical correlations", "Users by which view hits"):  # fmt: skip
         assert title in text, title

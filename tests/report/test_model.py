@@ -102,6 +102,7 @@ def test_hits_tables_hold_every_k(ml_docs):
         "hits.user_classes",
         "hits.groups",
         "hits.ceiling.collaborative",
+        "hits.diversity",
     ]
     for k in ("10", "20", "50"):
         acc = _rows_at(t["hits.accuracy"], k)
@@ -120,14 +121,16 @@ def test_hits_tables_hold_every_k(ml_docs):
 def test_oracle_tables_hold_groups_alpha_and_one_name_per_method(ml_docs):
     doc = ml_docs["oracle"]
     t = _by_key(document_tables(doc))
-    assert list(t) == ["oracle.bounds", "oracle.fusion", "oracle.groups"]
+    assert list(t)[:3] == ["oracle.bounds", "oracle.fusion", "oracle.groups"]
     fusion = t["oracle.fusion"]
     methods = fusion.column("method")
-    assert methods[0] == "norm-concat-norm" and methods[1].startswith("interpolation α=")
-    assert methods[2] == "RRF"
+    assert methods[0] == "concat fixed" and methods[1].startswith("interpolation α=")
+    assert methods[2].startswith("gated") and methods[3] == "RRF"
     rrf = doc["k"]["10"]["fusion"]["rrf"]
-    assert _rows_at(fusion, "10")[2][3] == pct(rrf["headroom"])
+    assert _rows_at(fusion, "10")[3][3] == pct(rrf["headroom"])
+    assert _rows_at(fusion, "10")[3][4] == pct(rrf["headroom_select"])
     assert fusion.rows[0][3].endswith("%")
+    assert "choosing among the two views' top-K lists" in " ".join(t["oracle.bounds"].notes)
     for k in ("10", "20", "50"):
         assert [r[1] for r in _rows_at(t["oracle.groups"], k)] == ["cold", "mid", "hot"]
     best = doc["k"]["20"]["best_single"]["view"]
@@ -146,7 +149,7 @@ def test_probe_tables(ml_docs):
     assert cap.column("capacity") == list(doc["capacities"])
     notes = " ".join(cap.notes)
     assert f"shift {doc['shift']['kind']}:" in notes and "fit: linear α" in notes
-    assert t["probe.rec"].headers == ("capacity", "RecTrue", "RecMapped", "drop")
+    assert t["probe.rec"].headers == ("capacity", "RecTrue", "RecMapped", "Rec Jaccard", "drop")
     no_rec = dict(doc, rec=None)
     only = document_tables(no_rec)
     assert [x.key for x in only] == ["probe.capacities"]
@@ -179,13 +182,22 @@ def test_explain_tables(ml_docs):
 def test_align_tables(ml_docs):
     doc = ml_docs["align"]
     t = _by_key(document_tables(doc))
-    assert list(t) == ["align.training", "align.warm", "align.cold", "align.cold_all", "align.hits"]
+    assert list(t) == [
+        "align.training",
+        "align.warm",
+        "align.cold",
+        "align.cold_all",
+        "align.hits",
+        "align.diversity",
+    ]
     warm = t["align.warm"]
     systems = warm.column("system")
-    assert {"norm-concat-norm", "RRF", "oracle union", "oracle budget", "oracle select"} <= set(
+    assert {"RRF", "oracle union", "oracle budget", "oracle select"} <= set(
         systems
     )
     assert any(s.endswith("*") for s in systems[:2])
+    assert any(s.startswith("concat fixed") for s in systems)
+    assert any(s.startswith("gated") for s in systems)
     assert doc["methods"][0] in systems
     notes = " ".join(t["align.hits"].notes)
     assert "cold items" in notes and "bootstrap resamples" in notes and "split " in notes

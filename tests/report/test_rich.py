@@ -74,7 +74,7 @@ def test_a_figure_reads_the_same_in_terminal_html_and_markdown(ml_docs):
     assert headroom.endswith("%") and "." in headroom
     share = document_tables(report["hits"])[2].rows[-1][3]  # no-hit share at the last K
     outputs = (_render(report), render_html(report), render_markdown(report))
-    for figure in (headroom, share, "norm-concat-norm", "interpolation α="):
+    for figure in (headroom, share, "concat fixed", "interpolation α="):
         for out in outputs:
             assert figure in out, (figure, out[:200])
 

@@ -1,4 +1,5 @@
-"""``complement align``: train the alignment strategies and judge them against fusion."""
+"""``complement align``: train the alignment strategies and the paper's trained fusion, judge
+them against the views, the fusions and the oracle."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ def _align(inv: Invocation) -> None:
 align = command(
     "align",
     _align,
-    doc="""Alignment strategies (directau, carec, darec, sella) against the views, fusion, oracle.
+    doc="""Trained systems (directau, carec, darec, sella, their ablations; the paper's trained
+    fusion ncn and its branches semproj, lightgcn) against the views, fusion and oracle.
 
-    Example: complement align --config complement.toml --method darec --export learned/""",
+    Example: complement align --config complement.toml --method ncn,darec --seeds 2""",
 )

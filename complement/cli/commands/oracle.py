@@ -26,7 +26,11 @@ def _oracle(inv: Invocation) -> None:
 oracle = command(
     "oracle",
     _oracle,
-    doc="""Oracle fusion bounds (union, budget, select) and practical fusion with paired tests.
+    doc="""How well choosing among the two views' lists could do (union, budget, select oracles)
+    and practical fusions with paired tests.
+
+    The oracles bound choosing among the two lists, not every fusion: concat_fixed,
+    standardised score interpolation (--alpha fixes its weight), gated and rrf may exceed them.
 
     Example: complement oracle --config complement.toml --k 20 --json oracle.json""",
 )

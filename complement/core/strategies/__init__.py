@@ -1,8 +1,13 @@
-"""The published alignment strategies, trained on precomputed item embeddings (torch).
+"""The trained systems, on precomputed item embeddings (torch).
 
-Each strategy is one module with a ``fit_<name>(data, params, validate=, progress=)``
-function returning :class:`~complement.core.strategies.common.Trained` (user and item vectors
-whose inner product is the strategy's score) and a ``DEFAULTS`` dict of its hyper-parameters.
+Four published alignment strategies (one module each) and the paper's trained fusion with its
+two branches (:mod:`~.ncn`: ``ncn``, ``semproj``, ``lightgcn``). Each has a
+``fit_<name>(data, params, validate=, progress=)`` function returning
+:class:`~complement.core.strategies.common.Trained` (user and item vectors whose inner product
+is the system's score) and a ``DEFAULTS`` dict of its hyper-parameters. ``axis`` names the
+second tuning axis (``TrainParams.weight``: the alignment weight, or γ where the loss has no
+separate alignment term; None: the learning rate is the only axis); ``ablation`` says what
+``<method>_ablated`` switches off (None: no ablation row).
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from complement.core.strategies import carec, darec, directau, sella
+from complement.core.strategies import carec, darec, directau, ncn, sella
 from complement.core.strategies.common import (
     StrategyData,
     Trained,
@@ -20,6 +25,7 @@ from complement.core.strategies.common import (
     single_thread,
     torch_device,
 )
+from complement.errors import UsageError
 
 __all__ = [
     "METHODS",
@@ -43,6 +49,8 @@ class Strategy:
     defaults: dict[str, Any]
     phases: int
     summary: str
+    axis: str | None = None
+    ablation: str | None = None
 
 
 STRATEGIES: dict[str, Strategy] = {
@@ -52,6 +60,8 @@ STRATEGIES: dict[str, Strategy] = {
         directau.DEFAULTS,
         1,
         "alignment + uniformity on the hypersphere; items encoded linearly from S and C",
+        axis="gamma",
+        ablation="the semantic input of the item encoder removed (items from C only)",
     ),
     "carec": Strategy(
         "carec",
@@ -59,6 +69,8 @@ STRATEGIES: dict[str, Strategy] = {
         carec.DEFAULTS,
         2,
         "frozen S + LightGCN; phase 1 users, phase 2 item adapter (alignment + uniformity)",
+        axis="gamma",
+        ablation="phase 2 (the item adapter aligning S to the graph) skipped",
     ),
     "darec": Strategy(
         "darec",
@@ -66,6 +78,8 @@ STRATEGIES: dict[str, Strategy] = {
         darec.DEFAULTS,
         1,
         "BPR backbone from C + shared/specific projections, global and local structure alignment",
+        axis="weight",
+        ablation="lambda = 0 (the four alignment terms off): the BPR backbone from C",
     ),
     "sella": Strategy(
         "sella",
@@ -73,6 +87,30 @@ STRATEGIES: dict[str, Strategy] = {
         sella.DEFAULTS,
         2,
         "MF (BCE) + InfoNCE between projected C and S, then a two-tower hybrid head",
+        axis="weight",
+        ablation="lambda = 0 (the InfoNCE alignment of projected C to S off)",
+    ),
+    "ncn": Strategy(
+        "ncn",
+        ncn.fit_ncn,
+        ncn.DEFAULTS,
+        1,
+        "the paper's trained fusion: norm-concat-norm of a projection of S and a LightGCN, "
+        "InfoNCE with hard negatives",
+    ),
+    "semproj": Strategy(
+        "semproj",
+        ncn.fit_semproj,
+        ncn.DEFAULTS,
+        1,
+        "ncn's semantic branch alone: a trained linear projection of S",
+    ),
+    "lightgcn": Strategy(
+        "lightgcn",
+        ncn.fit_lightgcn,
+        ncn.DEFAULTS,
+        1,
+        "ncn's collaborative branch alone: LightGCN from random vectors",
     ),
 }
 
@@ -88,14 +126,22 @@ def fit_strategy(
     dim: int = 64,
     seed: int = 0,
     device: str = "cpu",
+    weight: float | None = None,
+    ablated: bool = False,
     validate: Validate | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Trained:
-    """Train one strategy; ``epochs``/``lr`` default to the strategy's own ``DEFAULTS``.
+    """Train one system; ``epochs``/``lr``/``weight`` default to the system's ``DEFAULTS``.
+
+    ``ablated``: the system's alignment terms off (only for systems with an ``ablation``).
 
     Torch runs on one CPU thread meanwhile (bit-identical results on any machine).
     """
     spec = STRATEGIES[name]
+    if ablated and spec.ablation is None:
+        raise UsageError(f"{name} has no alignment term to ablate")
+    if weight is not None and spec.axis is None:
+        raise UsageError(f"{name} has no loss weight to tune; tune its learning rate")
     params = TrainParams(
         epochs=int(spec.defaults["epochs"] if epochs is None else epochs),
         lr=float(spec.defaults["lr"] if lr is None else lr),
@@ -103,6 +149,8 @@ def fit_strategy(
         seed=seed,
         device=device,
         batch_size=int(spec.defaults["batch_size"]),
+        weight=weight,
+        ablated=ablated,
     )
     with single_thread():
         return spec.fit(data, params, validate=validate, progress=progress)

@@ -13,6 +13,10 @@ the normalised propagated vectors of the positive pairs of a batch:
 
 Each phase keeps the epoch with the best validation NDCG@10 (early stopping). Score:
 ``ũ · ĩ``; a cold item (no edge in the graph) is scored with its raw ŝ_i.
+
+Tuning axis: γ (``TrainParams.weight``), the only weight of the loss. The alignment of the
+semantic space to the collaborative signal is phase 2 (the item adapter), so the ablation
+(``carec_ablated``) skips phase 2: users tutored on the frozen S only.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from complement.core.strategies.common import (
+    PhaseResult,
     StrategyData,
     Trained,
     TrainParams,
@@ -44,7 +49,7 @@ from complement.core.strategies.common import (
 __all__ = ["DEFAULTS", "CARec", "carec_loss", "fit_carec"]
 
 DEFAULTS: dict[str, Any] = {
-    "epochs": 20,
+    "epochs": 10,
     "lr": 1e-2,
     "batch_size": 8192,
     "gamma": 1.0,
@@ -125,7 +130,7 @@ def fit_carec(
     device = torch_device(params.device)
     torch.manual_seed(params.seed)
     gen = torch.Generator().manual_seed(params.seed)
-    gamma = float(DEFAULTS["gamma"])
+    gamma = params.weight_or(float(DEFAULTS["gamma"]))
     sem = unit_rows(data.sem)
     adj = normalized_adjacency(data.users, data.items, data.n_users, data.n_items, device)
     model = CARec(
@@ -178,20 +183,22 @@ def fit_carec(
         patience=params.patience,
         progress=phase_progress(0),
     )
-    # phase 2: users frozen, the adapter learns
-    model.user.requires_grad_(False)
-    model.adapter.requires_grad_(True)
-    model.use_adapter = True
-    opt2 = torch.optim.Adam(model.adapter.parameters(), lr=params.lr)
-    res2 = fit_loop(
-        model,
-        make_epoch(2, opt2),
-        params.epochs,
-        embed=embed,
-        validate=validate,
-        patience=params.patience,
-        progress=phase_progress(params.epochs),
-    )
+    # phase 2: users frozen, the adapter learns (skipped by the ablation)
+    res2 = PhaseResult([], 0, None, None)
+    if not params.ablated:
+        model.user.requires_grad_(False)
+        model.adapter.requires_grad_(True)
+        model.use_adapter = True
+        opt2 = torch.optim.Adam(model.adapter.parameters(), lr=params.lr)
+        res2 = fit_loop(
+            model,
+            make_epoch(2, opt2),
+            params.epochs,
+            embed=embed,
+            validate=validate,
+            patience=params.patience,
+            progress=phase_progress(params.epochs),
+        )
     with torch.no_grad():
         u, i = embed()
     return Trained(
@@ -211,6 +218,7 @@ def fit_carec(
             "gamma": gamma,
             "layers": int(DEFAULTS["layers"]),
             "dropout": float(DEFAULTS["dropout"]),
+            "adapter_phase": not params.ablated,
             "patience": params.patience if validate is not None else None,
             "seed": params.seed,
             "optimizer": "Adam",

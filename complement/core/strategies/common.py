@@ -1,4 +1,4 @@
-"""What the four alignment strategies share: inputs, losses, graph propagation, the epoch loop.
+"""What the trained systems share: inputs, losses, graph propagation, the epoch loop.
 
 Everything random is seeded: parameters are initialised and batches and negatives drawn from
 one ``torch.Generator`` on the CPU (then moved to the device), and ``torch.manual_seed`` is
@@ -98,6 +98,14 @@ class TrainParams:
     device: str = "cpu"
     batch_size: int = 2048
     patience: int = 5
+    #: the strategy's second tuning axis (its alignment weight; None: its default)
+    weight: float | None = None
+    #: the strategy's alignment terms off (its ``<method>_ablated`` row)
+    ablated: bool = False
+
+    def weight_or(self, default: float) -> float:
+        """The tuned weight, else the strategy's default."""
+        return float(default if self.weight is None else self.weight)
 
     def check(self) -> None:
         if self.epochs < 1:
@@ -106,6 +114,8 @@ class TrainParams:
             raise UsageError(f"--lr {self.lr}: the learning rate must be a positive number")
         if self.dim < 1:
             raise UsageError(f"--dim {self.dim}: the embedding dimension must be positive")
+        if self.weight is not None and not (self.weight >= 0 and math.isfinite(self.weight)):
+            raise UsageError(f"weight {self.weight}: a loss weight must be a number >= 0")
 
 
 @dataclass(frozen=True)

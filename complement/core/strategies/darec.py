@@ -62,7 +62,7 @@ __all__ = [
 ]
 
 DEFAULTS: dict[str, Any] = {
-    "epochs": 20,
+    "epochs": 10,
     "lr": 5e-3,
     "batch_size": 4096,
     "weight": 0.1,
@@ -224,7 +224,8 @@ def fit_darec(
     users_cpu = torch.from_numpy(data.users)
     known = pair_keys(data.users, data.items, data.n_items)
     pool = torch.from_numpy(np.flatnonzero(data.warm))
-    weight, l2 = float(DEFAULTS["weight"]), float(DEFAULTS["l2"])
+    weight = 0.0 if params.ablated else params.weight_or(float(DEFAULTS["weight"]))
+    l2 = float(DEFAULTS["l2"])
     k, steps = int(DEFAULTS["clusters"]), int(DEFAULTS["kmeans_steps"])
     cap = int(DEFAULTS["max_rows"])
     parts: dict[str, list[float]] = {

@@ -9,6 +9,10 @@ Users are free vectors; items are encoded from both views, ``ĩ = normalize(ŝ_i
 over the rows of each batch (duplicates included, as in the DirectAU code). A cold item has
 no collaborative row: ĉ_i is predicted from ŝ_i by ridge regression on the warm items (α = 1)
 and encoded like any other item. Score: ``ũ · ĩ`` (cosine).
+
+Tuning axis: γ (``TrainParams.weight``). DirectAU has no term that aligns the two views (its
+alignment is between users and items); what brings S in is the item encoder, so the ablation
+(``directau_ablated``) drops the semantic input: ``ĩ = normalize(ĉ_i W_c)``.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from complement.core.strategies.common import (
 __all__ = ["DEFAULTS", "DirectAU", "directau_loss", "fit_directau"]
 
 #: defaults used when --epochs / --lr are not given, and fixed constants
-DEFAULTS: dict[str, Any] = {"epochs": 20, "lr": 1e-2, "batch_size": 1024, "gamma": 1.0}
+DEFAULTS: dict[str, Any] = {"epochs": 10, "lr": 1e-2, "batch_size": 1024, "gamma": 1.0}
 
 
 def directau_loss(u: torch.Tensor, i: torch.Tensor, gamma: float = 1.0) -> torch.Tensor:
@@ -54,9 +58,17 @@ class DirectAU(torch.nn.Module):
     cf: torch.Tensor
 
     def __init__(
-        self, sem: torch.Tensor, cf: torch.Tensor, n_users: int, dim: int, gen: torch.Generator
+        self,
+        sem: torch.Tensor,
+        cf: torch.Tensor,
+        n_users: int,
+        dim: int,
+        gen: torch.Generator,
+        *,
+        use_sem: bool = True,
     ) -> None:
         super().__init__()
+        self.use_sem = use_sem
         self.register_buffer("sem", sem)
         self.register_buffer("cf", cf)
         self.user = torch.nn.Parameter(init_normal(n_users, dim, 0.1, gen))
@@ -71,7 +83,10 @@ class DirectAU(torch.nn.Module):
     def items(self, idx: torch.Tensor | None = None) -> torch.Tensor:
         sem = self.sem if idx is None else self.sem[idx]
         cf = self.cf if idx is None else self.cf[idx]
-        return F.normalize(sem @ self.w_sem + cf @ self.w_cf, dim=1)
+        out = cf @ self.w_cf
+        if self.use_sem:
+            out = out + sem @ self.w_sem
+        return F.normalize(out, dim=1)
 
 
 def fit_directau(
@@ -91,11 +106,17 @@ def fit_directau(
     cold = ~data.warm
     if cold.any():
         cf[cold] = ridge_map(sem[data.warm], cf[data.warm], sem[cold])
-    gamma = float(DEFAULTS["gamma"])
-    model = DirectAU(torch.from_numpy(sem), torch.from_numpy(cf), data.n_users, params.dim, gen).to(
-        device
-    )
-    opt = torch.optim.Adam(model.parameters(), lr=params.lr)
+    gamma = params.weight_or(float(DEFAULTS["gamma"]))
+    model = DirectAU(
+        torch.from_numpy(sem),
+        torch.from_numpy(cf),
+        data.n_users,
+        params.dim,
+        gen,
+        use_sem=not params.ablated,
+    ).to(device)
+    trainable = [p for n, p in model.named_parameters() if n != "w_sem" or not params.ablated]
+    opt = torch.optim.Adam(trainable, lr=params.lr)
     users = torch.from_numpy(data.users).to(device)
     items = torch.from_numpy(data.items).to(device)
 
@@ -136,6 +157,7 @@ def fit_directau(
             "dim": params.dim,
             "batch_size": params.batch_size,
             "gamma": gamma,
+            "semantic_input": not params.ablated,
             "patience": params.patience if validate is not None else None,
             "seed": params.seed,
             "optimizer": "Adam",

@@ -16,6 +16,10 @@ the inner product of the two towers. A cold item has no trained ``Q_i``: its pro
 collaborative vector is replaced by its semantic vector, the target of the contrastive
 alignment (tower input ``[ŝ_i; ŝ_i]``). SeLLa-Rec feeds these vectors to an LLM as tokens;
 that stage is out of scope for a diagnostic tool.
+
+Tuning axis: λ (``TrainParams.weight``); the ablation (``sella_ablated``) sets λ = 0 with
+everything else equal (the InfoNCE term is still computed and logged): ``g`` then stays at its
+random initialisation.
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ from complement.core.strategies.common import (
 __all__ = ["DEFAULTS", "SeLLa", "bce_pairs", "fit_sella", "info_nce"]
 
 DEFAULTS: dict[str, Any] = {
-    "epochs": 20,
+    "epochs": 10,
     "lr": 2e-3,
     "batch_size": 2048,
     "temperature": 0.2,
@@ -151,7 +155,8 @@ def fit_sella(
     users_cpu = torch.from_numpy(data.users)
     known = pair_keys(data.users, data.items, data.n_items)
     pool = torch.from_numpy(np.flatnonzero(data.warm))
-    tau, weight = float(DEFAULTS["temperature"]), float(DEFAULTS["weight"])
+    tau = float(DEFAULTS["temperature"])
+    weight = 0.0 if params.ablated else params.weight_or(float(DEFAULTS["weight"]))
     contrastive: list[float] = []
 
     def stage1() -> float:

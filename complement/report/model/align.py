@@ -1,10 +1,10 @@
 """Tables of a ``complement.align/1`` document.
 
-Training of each strategy; per evaluation setting (warm items, cold items among cold items,
-cold items among all items) the single views, practical fusion, oracle bounds and the trained
-strategies with Recall@K, NDCG@K and a paired test against the best single view; then which
-hits each strategy shares with each raw view. The protocol, split, strategy notes, exported
-files and the bootstrap are notes.
+Training and tuning of each trained system; per evaluation setting (warm items, cold items
+among cold items, cold items among all items) the single views, practical fusion, oracle bounds
+and the trained systems with Recall@K, NDCG@K, the mean ± sd over seeds and the paired test
+against the best single view (raw and Holm-adjusted); then which hits each system shares with
+each raw view. The protocol, split, system notes, exported files and the bootstrap are notes.
 """
 
 from __future__ import annotations
@@ -12,7 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from complement.report.model.common import BOUNDS, VIEWS, get, method_label, name, split_line
+from complement.report.model.common import (
+    BOUNDS,
+    VIEWS,
+    exceeds_line,
+    get,
+    method_label,
+    name,
+    split_line,
+)
 from complement.report.model.fmt import MISSING, count, fmt, fmt_ci
 from complement.report.model.table import Table, grouped, make_table
 
@@ -29,11 +37,24 @@ BEST_MARK = "*"
 
 def _paired(fused: Mapping[str, Any]) -> str:
     """The paired test's p-value with the direction of the difference (↑ above the best)."""
-    p, diff = fused.get("p_value"), fused.get("mean_diff")
+    p = fused.get("p", fused.get("p_value"))
+    diff = get(fused, "pooled", "mean_diff")
+    diff = fused.get("mean_diff") if diff is None else diff
     if p is None or not isinstance(diff, (int, float)):
         return MISSING
     arrow = "↑" if diff > 0 else "↓" if diff < 0 else "="
     return f"{arrow} {fmt(p)}"
+
+
+def _chosen(t: Mapping[str, Any]) -> str:
+    """The tuned point: ``lr 0.005, weight 0.1`` (the grid's size in brackets)."""
+    chosen = get(t, "tuning", "chosen") or {}
+    axis = get(t, "tuning", "axis")
+    text = f"lr {fmt(chosen.get('lr'), 4)}"
+    if axis is not None and chosen.get("weight") is not None:
+        text += f", {axis} {fmt(chosen.get('weight'), 3)}"
+    n = len(get(t, "tuning", "grid") or [])
+    return text + (f" (of {n})" if n > 1 else "")
 
 
 def _training(doc: Mapping[str, Any]) -> Table:
@@ -41,12 +62,13 @@ def _training(doc: Mapping[str, Any]) -> Table:
     for method, t in (doc.get("training") or {}).items():
         epochs = get(t, "epochs_run") or {}
         group = []
-        for phase in epochs:
+        for j, phase in enumerate(epochs):
             first = get(t, "loss_first", phase)
             last = get(t, "loss_last", phase)
             group.append(
                 [
                     str(method),
+                    _chosen(t) if j == 0 else "",
                     str(phase),
                     count(epochs[phase]),
                     count(get(t, "best_epoch", phase)),
@@ -56,14 +78,32 @@ def _training(doc: Mapping[str, Any]) -> Table:
             )
         groups.append(group)
     rows, ends = grouped(groups)
+    grid = doc.get("grid") or {}
+    seeds = grid.get("seeds") or []
     return make_table(
         "align.training",
-        "Training (early stopping on validation NDCG@10)",
-        ["strategy", "phase", "epochs", "best epoch", "valid NDCG@10", "loss first → last"],
+        "Training (tuned on validation NDCG@10, early stopping; first seed)",
+        ["system", "tuned", "phase", "epochs", "best epoch", "valid NDCG@10", "loss first → last"],
         rows,
-        text=(0, 1),
+        notes=[
+            f"grid {grid.get('name')}: lr × {grid.get('lr_factors')}, weight × "
+            f"{grid.get('weight_factors')} of each system's defaults; at most "
+            f"{count(grid.get('max_epochs_per_phase'))} epochs per phase, patience "
+            f"{count(grid.get('patience'))}; seeds {', '.join(str(x) for x in seeds)}"
+        ]
+        if grid
+        else [],
+        text=(0, 1, 2),
         group_ends=ends,
     )
+
+
+def _seeds(node: Mapping[str, Any]) -> str:
+    """``0.190 ± 0.002 (2)`` over the seeds (blank for one seed or a fusion)."""
+    runs = node.get("seeds")
+    if not isinstance(runs, list) or len(runs) < 2:
+        return ""
+    return f"{fmt(get(node, 'mean', 'recall'))} ± {fmt(get(node, 'sd', 'recall'))} ({len(runs)})"
 
 
 def _setting(doc: Mapping[str, Any], setting: str, s: Mapping[str, Any]) -> Table:
@@ -76,18 +116,19 @@ def _setting(doc: Mapping[str, Any], setting: str, s: Mapping[str, Any]) -> Tabl
             [],
             notes=[f"not evaluated: {s.get('skipped')}"],
         )
-    methods = [str(m) for m in doc.get("methods") or []]
+    methods = [str(m) for m in doc.get("systems") or doc.get("methods") or []]
     best = get(s, "best_single", "view")
     fusion = s.get("fusion") or {}
 
     def row(label: str, node: Mapping[str, Any], recall: Any, ndcg: Any, p: str) -> list[str]:
         return [label, fmt(recall), fmt_ci(get(node, "ci95", "recall")), fmt(ndcg),
-                fmt_ci(get(node, "ci95", "ndcg")), p]  # fmt: skip
+                fmt_ci(get(node, "ci95", "ndcg")), _seeds(node), p,
+                fmt(node.get("p_holm"))]  # fmt: skip
 
     views = [
         [name(v) + (f" {BEST_MARK}" if v == best else ""), fmt(get(s, "recall", v)),
          fmt_ci(get(s, "recall", "ci95", v)), fmt(get(s, "ndcg", v)),
-         fmt_ci(get(s, "ndcg", "ci95", v)), ""]
+         fmt_ci(get(s, "ndcg", "ci95", v)), "", "", ""]
         for v in VIEWS
     ]  # fmt: skip
     fused = [
@@ -97,7 +138,7 @@ def _setting(doc: Mapping[str, Any], setting: str, s: Mapping[str, Any]) -> Tabl
     ]
     bounds = [
         [f"oracle {name(b)}", fmt(get(s, "oracle", b)), fmt_ci(get(s, "oracle", "ci95", b)),
-         MISSING, "", ""]
+         MISSING, "", "", "", ""]
         for b in BOUNDS
     ]  # fmt: skip
     strategies = [
@@ -105,14 +146,25 @@ def _setting(doc: Mapping[str, Any], setting: str, s: Mapping[str, Any]) -> Tabl
         for m in methods
         if isinstance(fusion.get(m), Mapping)
     ]
+    line = exceeds_line({m: f for m, f in fusion.items() if m not in methods})
     rows = views + fused + bounds + strategies
     ends = [len(views) + len(fused) - 1, len(views) + len(fused) + len(bounds) - 1]
     return make_table(
         f"align.{setting}",
         f"{title}: {count(s.get('n_users'))} users, {count(s.get('n_targets'))} targets, "
         f"{count(s.get('n_candidates'))} candidates",
-        ["system", f"recall@{k}", "95% CI", f"NDCG@{k}", "95% CI", "p vs best"],
+        [
+            "system",
+            f"recall@{k}",
+            "95% CI",
+            f"NDCG@{k}",
+            "95% CI",
+            "seeds mean ± sd",
+            "p vs best",
+            "p Holm",
+        ],  # fmt: skip
         rows,
+        notes=[line] if line else [],
         text=(0,),
         group_ends=[e for e in ends if 0 <= e < len(rows) - 1],
     )
@@ -197,8 +249,10 @@ def align_tables(doc: Mapping[str, Any]) -> list[Table]:
         j = with_rows[-1]
         tables[j] = tables[j].with_notes(
             f"{BEST_MARK} best single view; p vs best: paired bootstrap test of recall against "
-            "the best single view (↑ above, ↓ below; the difference and its interval are in "
-            f"the JSON); interpolation α = {fmt(doc.get('alpha'), 1)} (tuned on validation)"
+            "the best single view (↑ above, ↓ below; trained systems: per-user recall averaged "
+            "over the seeds); p Holm: adjusted over every test of the document; a trained "
+            "system's recall, NDCG and intervals are its first seed's; interpolation α = "
+            f"{fmt(doc.get('alpha'), 1)}"
         )
     hits = _hits(doc)
     if hits is not None:

@@ -11,10 +11,14 @@ from complement.report.model.fmt import MISSING, count, fmt, param
 
 __all__ = [
     "BOUNDS",
+    "EXCEEDS_MARK",
     "HIT_CLASSES",
+    "ORACLE_SCOPE",
     "USER_CLASSES",
     "VIEWS",
     "coverage_line",
+    "exceeds_line",
+    "exceeds_oracle",
     "get",
     "ks",
     "method_label",
@@ -30,6 +34,14 @@ VIEWS = ("semantic", "collaborative")
 HIT_CLASSES = ("common", "semantic_only", "collaborative_only")
 USER_CLASSES = ("both", "semantic_only", "collaborative_only", "no_hit")
 BOUNDS = ("union", "budget", "select")
+#: marks a fusion whose mean Recall@K is above an oracle bound
+EXCEEDS_MARK = "†"
+#: what the oracle bounds bound, for every table and page that shows them
+ORACLE_SCOPE = (
+    "oracle bounds: how well one could do by choosing among the two views' top-K lists "
+    "(union, budget: items from both lists; select: one list per user), not a bound on every "
+    "fusion"
+)
 
 #: the one display name of each JSON key shown in a table
 _NAMES = {
@@ -43,8 +55,9 @@ _NAMES = {
     "recall": "recall",
     "ndcg": "NDCG",
     "hit_rate": "hit rate",
-    "norm_concat_norm": "norm-concat-norm",
+    "concat_fixed": "concat fixed",
     "score_interpolation": "interpolation",
+    "gated": "gated",
     "rrf": "RRF",
     "union": "union",
     "budget": "budget",
@@ -60,10 +73,32 @@ def name(key: Any) -> str:
 
 
 def method_label(key: str, fused: Mapping[str, Any] | None = None) -> str:
-    """A fusion method's name, with the α it used: ``interpolation α=0.3``."""
+    """A fusion method's name, with the α it used and the mark of a fusion above an oracle
+    bound: ``interpolation α=0.3 †``."""
     label = name(key)
     alpha = fused.get("alpha") if isinstance(fused, Mapping) else None
-    return label + (f" α={fmt(alpha, 1)}" if alpha is not None else "")
+    label += f" α={fmt(alpha, 1)}" if alpha is not None else ""
+    return label + (f" {EXCEEDS_MARK}" if exceeds_oracle(fused) else "")
+
+
+def exceeds_oracle(fused: Any) -> list[str]:
+    """The oracle bounds a fusion row's mean Recall@K is above (its ``exceeds_oracle``)."""
+    bounds = fused.get("exceeds_oracle") if isinstance(fused, Mapping) else None
+    return [str(b) for b in bounds] if isinstance(bounds, list) else []
+
+
+def exceeds_line(fusion: Any) -> str | None:
+    """The caption line for fusions above an oracle bound (None when there is none)."""
+    if not isinstance(fusion, Mapping):
+        return None
+    above = {name(m): exceeds_oracle(f) for m, f in fusion.items() if exceeds_oracle(f)}
+    if not above:
+        return None
+    which = "; ".join(f"{m} above {', '.join(b)}" for m, b in above.items())
+    return (
+        f"{EXCEEDS_MARK} above an oracle bound ({which}): the bounds only bound choosing among "
+        "the two views' top-K lists, and this fusion ranks items outside them"
+    )
 
 
 def get(node: Any, *path: str) -> Any:

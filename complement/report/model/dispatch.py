@@ -13,6 +13,7 @@ from complement.report.model.hits import hits_tables
 from complement.report.model.oracle import oracle_tables
 from complement.report.model.overlap import overlap_tables
 from complement.report.model.probe import probe_tables
+from complement.report.model.segments import extra_tables
 from complement.report.model.structure import structure_tables
 from complement.report.model.table import Table
 
@@ -66,4 +67,4 @@ def section_tables(name: str, sec: Mapping[str, Any]) -> list[Table]:
         raise ValueError(f"no tables for a document of kind {name!r}")
     if is_not_run(sec):
         return []
-    return BUILDERS[name](sec)
+    return BUILDERS[name](sec) + extra_tables(name, sec)

@@ -1,9 +1,10 @@
 """Tables of a ``complement.oracle/1`` document, every one at every cut-off K.
 
-Recall of each view against the oracle bounds (with the gain over the best single view),
-practical fusion against the best single view (headroom, paired difference, p-value), and the
-bounds again per popularity group of the test item; the split, the α chosen on validation and
-the scoring as notes.
+Recall of each view against the oracle bounds (with the gain over the best single view; the
+bounds bound choosing among the two views' top-K lists, not every fusion), practical fusion
+against the best single view (share of the budget and select oracles' headroom, paired
+difference, p-value; a mark where a fusion is above a bound), and the bounds again per
+popularity group of the test item; the split, the α used and the scoring as notes.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from typing import Any
 
 from complement.report.model.common import (
     BOUNDS,
+    ORACLE_SCOPE,
     VIEWS,
+    exceeds_line,
     get,
     ks,
     method_label,
@@ -49,18 +52,25 @@ def _bounds(doc: Mapping[str, Any], cutoffs: list[str]) -> Table:
         )
     return make_table(
         "oracle.bounds",
-        "Recall@K of each view and oracle bounds (gain over the best single view)",
+        "Recall@K of each view and the oracle bounds on choosing among the two views' lists "
+        "(gain over the best single view)",
         ["K", *VIEWS, *BOUNDS],
         rows,
-        notes=[f"{BEST_MARK} best single view; 95% intervals of every mean are in the JSON"],
+        notes=[
+            f"{BEST_MARK} best single view; 95% intervals of every mean are in the JSON",
+            ORACLE_SCOPE,
+        ],
         text=(),
     )
 
 
 def _fusion(doc: Mapping[str, Any], cutoffs: list[str]) -> Table:
-    groups = []
+    groups, exceeds = [], []
     for k in cutoffs:
         fusion = get(doc, "k", k, "fusion") or {}
+        line = exceeds_line(fusion)
+        if line is not None:
+            exceeds.append(f"K={k}: {line}")
         groups.append(
             [
                 [
@@ -68,6 +78,7 @@ def _fusion(doc: Mapping[str, Any], cutoffs: list[str]) -> Table:
                     method_label(m, f),
                     fmt(get(f, "recall")),
                     pct(get(f, "headroom")),
+                    pct(get(f, "headroom_select")),
                     signed(get(f, "mean_diff")),
                     fmt_ci(get(f, "ci95_diff")),
                     fmt(get(f, "p_value")),
@@ -79,11 +90,15 @@ def _fusion(doc: Mapping[str, Any], cutoffs: list[str]) -> Table:
     return make_table(
         "oracle.fusion",
         "Practical fusion vs the best single view (Recall@K)",
-        ["K", "method", "recall", "headroom", "Δ vs best", "95% CI", "p"],
+        ["K", "method", "recall", "headroom budget", "headroom select", "Δ vs best", "95% CI", "p"],
         rows,
         notes=[
-            "headroom = (fused − best single) / (budget − best single); Δ: paired difference "
-            "of Recall@K with the best single view, p its two-sided bootstrap p-value"
+            "headroom = share of an oracle's headroom captured: (fused − best single) / "
+            "(budget or select − best single); Δ: paired difference of Recall@K with the best "
+            "single view, p its two-sided bootstrap p-value",
+            "gated: a re-ranking of the union of both top-K lists learned on the validation "
+            "part (logistic regression on standardised scores, user features, popularity)",
+            *exceeds,
         ],
         text=(1,),
         group_ends=ends,
@@ -111,11 +126,14 @@ def _popularity(doc: Mapping[str, Any], cutoffs: list[str]) -> Table | None:
 
 
 def alpha_line(doc: Mapping[str, Any]) -> str | None:
-    """The interpolation weight α chosen on the validation part, per K."""
+    """The interpolation weight α: fixed by --alpha, or chosen on the validation part per K."""
     search = doc.get("alpha_search")
     chosen = get(search, "alpha")
     if not isinstance(chosen, Mapping) or not chosen:
         return None
+    fixed = get(search, "fixed")
+    if fixed is not None:
+        return f"α fixed by --alpha: {fmt(fixed, 2)} (α = 0: collaborative view, 1: semantic)"
     per_k = ", ".join(f"K={k}: {fmt(a, 1)}" for k, a in sorted(chosen.items(), key=_k_order))
     n = count(get(search, "validation", "n_users"))
     return f"α chosen on the validation part ({n} users): {per_k}"

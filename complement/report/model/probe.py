@@ -1,8 +1,9 @@
 """Tables of a ``complement.probe/1`` document: one row per probe capacity.
 
-R² (train, test, per-dimension), the gap to the random split, cosine, GeoJac and Spearman on
-the test items; then Recall on the test items with true vs mapped item vectors. The shift, the
-meaning of the columns and how each capacity was fitted are notes.
+R² (train, test, their difference, per-dimension), the gap to the random split, cosine, GeoJac
+and Spearman on the test items; then Recall on the test items with true vs mapped item vectors,
+the Jaccard of the two top-k lists and the drop (relative only above the RecTrue floor). The
+shift, the protocol, the meaning of the columns and how each capacity was fitted are notes.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from complement.report.model.common import get, name
 from complement.report.model.fmt import MISSING, count, fmt, param, pct, sig, signed
 from complement.report.model.table import Table, make_table
 
-__all__ = ["fit_note", "probe_tables", "shift_line"]
+__all__ = ["BELOW_FLOOR", "fit_note", "probe_tables", "protocol_line", "shift_line"]
 
 _SHIFT_OWN = ("kind", "n_train", "n_test", "seed")
+#: marks an absolute drop shown where RecTrue is below the floor of the relative drop
+BELOW_FLOOR = "†"
 
 
 def shift_line(shift: Any) -> str:
@@ -44,7 +47,24 @@ def fit_note(capacity: str, fit: Any) -> str:
             note += " at the grid's edge"
         rank = f", rank {count(fit['rank'])}" if fit.get("rank") is not None else ""
         return f"{capacity} {note}{rank}"
+    if fit.get("early_stop") is False:
+        return f"{capacity} {count(fit.get('epochs_run'))} epochs (no early stopping)"
     return f"{capacity} best epoch {count(fit.get('best_epoch'))} of {count(fit.get('epochs_run'))}"
+
+
+def protocol_line(protocol: Any) -> str | None:
+    """``protocol: MLPs 400 fixed epochs on all training items (no holdout); raw rows``."""
+    if not isinstance(protocol, Mapping):
+        return None
+    parts = []
+    if protocol.get("early_stop") is False:
+        parts.append(
+            f"MLPs {count(protocol.get('epochs'))} fixed epochs on all training items (no "
+            "holdout, last weights)"
+        )
+    if protocol.get("raw"):
+        parts.append("raw rows (no L2 normalisation)")
+    return "protocol: " + "; ".join(parts) if parts else None
 
 
 def _capacities(doc: Mapping[str, Any]) -> Table:
@@ -53,13 +73,15 @@ def _capacities(doc: Mapping[str, Any]) -> Table:
     random = kind == "random"
     geojac_k = next((get(c, "test", "geojac_k") for c in caps.values()), None) or 20
     headers = ["capacity", "train R²", *([] if random else ["random R²"]), "test R²",
-               "unif R²", "gap", "cosine", f"GeoJac@{count(geojac_k)}", "ρ"]  # fmt: skip
+               "train − test", "unif R²", "gap", "cosine", f"GeoJac@{count(geojac_k)}",
+               "ρ"]  # fmt: skip
     rows = [
         [
             str(cap_name),
             fmt(get(cap, "train", "r2")),
             *([] if random else [fmt(get(cap, "random_test", "r2"))]),
             fmt(get(cap, "test", "r2")),
+            signed(get(cap, "train_test_gap", "r2")),
             fmt(get(cap, "test", "r2_uniform")),
             MISSING if random else signed(get(cap, "gap", "r2")),
             fmt(get(cap, "test", "cosine")),
@@ -71,9 +93,13 @@ def _capacities(doc: Mapping[str, Any]) -> Table:
     ref = doc.get("reference_shift") or {}
     notes = [
         shift_line(doc.get("shift")),
-        "columns after train R² are on the test items; unif R² = per-dimension mean (the "
-        f"paper's); GeoJac@{count(geojac_k)}; ρ = Spearman of similarities to anchors",
+        "columns after train R² are on the test items; train − test = train R² minus test R² "
+        "(how much better the fit is on the items it was fitted on); unif R² = per-dimension "
+        f"mean (the paper's); GeoJac@{count(geojac_k)}; ρ = Spearman of similarities to anchors",
     ]
+    protocol = protocol_line(doc.get("protocol"))
+    if protocol is not None:
+        notes.append(protocol)
     if not random:
         notes.append(
             f"gap = test R² under {kind} minus test R² under random "
@@ -101,24 +127,38 @@ def _rec(doc: Mapping[str, Any]) -> Table | None:
             str(cap_name),
             fmt(cap.get("rec_true"), 4),
             fmt(cap.get("rec_mapped"), 4),
-            pct(None if cap.get("drop_pct") is None else cap["drop_pct"] / 100),
+            fmt(cap.get("rec_jaccard")),
+            _drop(cap),
         ]
         for cap_name, cap in caps.items()
     ]
-    first = next(iter(caps.values()))
-    note = (
+    floor = rec.get("drop_pct_floor")
+    notes = [
         f"{count(rec.get('n_users'))} users, {count(rec.get('n_targets'))} test interactions on "
-        "the shift's test items; all items ranked, train history masked; drop = (RecTrue − "
-        "RecMapped) / RecTrue"
-        + ("; drop is undefined where RecTrue is 0" if not first.get("rec_true") else "")
-    )
+        "the shift's test items; all items ranked, train history masked; Rec Jaccard = mean "
+        f"Jaccard of each user's top-{k} lists with true vs mapped item vectors; drop = "
+        "(RecTrue − RecMapped) / RecTrue"
+        + (f" where RecTrue ≥ {fmt(floor, 2)}" if floor is not None else "")
+    ]
+    if any(cap.get("drop_below_floor") for cap in caps.values()):
+        notes.append(
+            f"{BELOW_FLOOR} RecTrue below {fmt(floor, 2)}: a ratio to so small a base is noise, "
+            "so the absolute drop RecTrue − RecMapped is shown instead"
+        )
     return make_table(
         "probe.rec",
         f"Recall@{k} on the test items: true vs mapped item vectors",
-        ["capacity", "RecTrue", "RecMapped", "drop"],
+        ["capacity", "RecTrue", "RecMapped", "Rec Jaccard", "drop"],
         rows,
-        notes=[note],
+        notes=notes,
     )
+
+
+def _drop(cap: Mapping[str, Any]) -> str:
+    """The relative drop, or the absolute one marked where RecTrue is below the floor."""
+    if cap.get("drop_below_floor") and cap.get("drop_abs") is not None:
+        return f"{signed(cap['drop_abs'], 4)} {BELOW_FLOOR}"
+    return pct(None if cap.get("drop_pct") is None else cap["drop_pct"] / 100)
 
 
 def probe_tables(doc: Mapping[str, Any]) -> list[Table]:

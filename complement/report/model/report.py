@@ -35,7 +35,7 @@ SECTION_ORDER = ("overlap", "hits", "oracle", "probe", "structure")
 SECTION_TITLES = {
     "overlap": "Item-level neighbour agreement",
     "hits": "User-level complementarity",
-    "oracle": "Oracle fusion bounds and practical fusion",
+    "oracle": "Oracle bounds on choosing among the two lists, and practical fusion",
     "probe": "Alignment probes under distribution shift",
     "structure": "Shared and private structure (CCA)",
     "explain": "Nearest neighbours of one item",
@@ -48,15 +48,18 @@ SECTION_LEADS = {
     "also among its k nearest in the collaborative view. Chance is k/(n−1).",
     "hits": "Each view ranks every item for each user (history excluded); a hit is a test "
     "item in the top K. Hits found by only one view are what fusion could add.",
-    "oracle": "Upper bounds on what combining the two lists could reach (oracle), against "
-    "what practical fusion methods reach, with paired tests against the best single view.",
+    "oracle": "Upper bounds on what choosing among the two views' top-K lists could reach "
+    "(oracle; a fusion that ranks other items, such as score interpolation, can exceed them), "
+    "against what practical fusion methods reach, with paired tests against the best single "
+    "view.",
     "probe": "A map fitted from one view to the other on training items and scored on "
     "held-out items: under a random split, and under a distribution shift.",
     "structure": "Canonical correlation analysis of the two views against a permutation "
     "null: how many dimensions the views share, and which items are private to one view.",
     "explain": "The item's nearest neighbours in each view; those found by both are marked.",
     "align": "Strategies trained to align the views, evaluated on warm items and on items "
-    "held out of training (cold), against the single views, fusion and the oracle.",
+    "held out of training (cold), against the single views, fusion and the oracle (which "
+    "bounds choosing among the two views' lists only: a fusion or strategy may exceed it).",
     "gate": "Each rule's figure in the baseline and the current report, and its verdict.",
 }
 

@@ -1,0 +1,171 @@
+"""Informational diversity of ranked lists and of embedding matrices.
+
+Definitions (fixed; also in docs/definitions.md and the JSON under ``definitions``):
+
+- ``coverage@K``: the share of the candidate items that appear in the top-K list of at least
+  one evaluated user (``-1`` slots are not items).
+- ``intra_list_diversity@K``: per user, the mean over the pairs of distinct listed items of the
+  cosine distance ``1 − cos(x_i, x_j)`` in the diversity view; then the mean over the users
+  whose list holds at least two items. With unit rows ``v`` the sum of a list's pairwise
+  cosines is ``(‖Σ v‖² − Σ‖v‖²) / 2``, so no K×K (or n×n) matrix is formed.
+- ``effective_rank`` of a matrix X (rows = items, as given): ``exp(−Σ p_i log p_i)`` with
+  ``p_i = s_i / Σ s_j`` over the singular values ``s_i`` of X (zero terms left out; Roy and
+  Vetterli 2007). The singular values come from the eigenvalues of the d×d Gram matrix XᵀX
+  summed in float64 blocks (an SVD when X has fewer rows than columns), on one BLAS thread so
+  that the result does not depend on the thread count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "DEFINITIONS",
+    "Diversity",
+    "coverage",
+    "diversity_of",
+    "effective_rank",
+    "intra_list_diversity",
+    "singular_values",
+]
+
+DEFINITIONS = {
+    "coverage": "share of the candidate items recommended (in the top K) to at least one "
+    "evaluated user",
+    "intra_list_diversity": "mean over evaluated users (lists of >= 2 items) of the mean "
+    "pairwise cosine distance 1 - cos(x_i, x_j) among their top-K items, in the diversity view",
+    "effective_rank": "exp(-sum p_i log p_i), p_i = s_i / sum_j s_j over the singular values "
+    "of the item embedding matrix as given (Roy & Vetterli 2007); a d-dimensional matrix has "
+    "effective rank between 1 and d",
+    "diversity_view": "the view whose cosine distance measures intra-list diversity "
+    "(--diversity-view)",
+}
+
+#: bytes of one float64 block of gathered list vectors (memory stays flat in the users)
+_BLOCK_BYTES = 32 * 1024 * 1024
+
+
+def coverage(lists: npt.NDArray[np.int64], n_items: int) -> float:
+    """Share of the ``n_items`` candidates that appear in at least one list."""
+    if n_items <= 0:
+        return float("nan")
+    valid = np.asarray(lists)
+    valid = valid[valid >= 0]
+    return float(np.count_nonzero(np.bincount(valid, minlength=n_items)) / n_items)
+
+
+def intra_list_diversity(lists: npt.NDArray[np.int64], unit_vectors: npt.NDArray[Any]) -> float:
+    """Mean over lists of >= 2 items of the mean pairwise ``1 - cos`` (rows of ``unit_vectors``
+    L2-normalised by the caller); NaN when no list has two items."""
+    lists = np.asarray(lists, dtype=np.int64)
+    n_users, k = lists.shape if lists.ndim == 2 else (0, 0)
+    d = int(unit_vectors.shape[1])
+    block = max(1, _BLOCK_BYTES // (8 * max(1, k) * max(1, d)))
+    total, n_lists = 0.0, 0
+    for start in range(0, n_users, block):
+        rows = lists[start : start + block]
+        valid = rows >= 0
+        vecs = np.asarray(unit_vectors[np.maximum(rows, 0)], dtype=np.float64)
+        vecs *= valid[:, :, None]
+        summed = vecs.sum(axis=1)
+        sq_of_sum = np.einsum("ij,ij->i", summed, summed)
+        sum_of_sq = np.einsum("ijk,ijk->i", vecs, vecs)
+        m = valid.sum(axis=1).astype(np.float64)
+        pairs = m * (m - 1) / 2
+        keep = pairs > 0
+        mean_cos = (sq_of_sum[keep] - sum_of_sq[keep]) / 2 / pairs[keep]
+        total += float((1.0 - mean_cos).sum())
+        n_lists += int(keep.sum())
+    return total / n_lists if n_lists else float("nan")
+
+
+def singular_values(x: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
+    """Singular values of ``x`` (descending), via the float64 Gram matrix when ``n >= d``.
+
+    Computed on one BLAS thread: a threaded product or eigensolver may sum in another order,
+    and the JSON must not depend on the thread count.
+    """
+    from threadpoolctl import threadpool_limits
+
+    n, d = int(x.shape[0]), int(x.shape[1])
+    with threadpool_limits(1, user_api="blas"):
+        if n < d:
+            values = np.linalg.svd(np.asarray(x, dtype=np.float64), compute_uv=False)
+            return np.asarray(values, dtype=np.float64)
+        block = max(1, _BLOCK_BYTES // (8 * max(1, d)))
+        gram = np.zeros((d, d))
+        for start in range(0, n, block):
+            part = np.asarray(x[start : start + block], dtype=np.float64)
+            gram += part.T @ part
+        eig = np.asarray(np.linalg.eigvalsh(gram)[::-1], dtype=np.float64)
+    return np.asarray(np.sqrt(np.clip(eig, 0.0, None)), dtype=np.float64)
+
+
+def effective_rank(x: npt.NDArray[Any]) -> float:
+    """``exp`` of the entropy of the normalised singular values (NaN for an all-zero matrix)."""
+    s = singular_values(x)
+    total = float(s.sum())
+    if total <= 0 or not np.isfinite(total):
+        return float("nan")
+    p = s[s > 0] / total
+    return float(np.exp(-(p * np.log(p)).sum()))
+
+
+@dataclass(frozen=True)
+class Diversity:
+    """Coverage and intra-list diversity per K and list, effective rank per view."""
+
+    view: str
+    n_items: int
+    effective_rank: dict[str, float]
+    #: K -> list name -> {"coverage", "intra_list_diversity"}
+    per_k: dict[int, dict[str, dict[str, float]]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "view": self.view,
+            "n_items": self.n_items,
+            "effective_rank": dict(self.effective_rank),
+            "k": {
+                str(k): {
+                    "coverage": {name: v["coverage"] for name, v in row.items()},
+                    "intra_list_diversity": {
+                        name: v["intra_list_diversity"] for name, v in row.items()
+                    },
+                }
+                for k, row in sorted(self.per_k.items())
+            },
+        }
+
+
+def diversity_of(
+    lists: Mapping[int, Mapping[str, npt.NDArray[np.int64]]],
+    unit_vectors: npt.NDArray[Any],
+    matrices: Mapping[str, npt.NDArray[Any]],
+    *,
+    view: str,
+    ks: Sequence[int] | None = None,
+) -> Diversity:
+    """Every figure: ``lists[K][name]`` are ranked lists (at least K long, cut here at K),
+    ``unit_vectors`` the diversity view's unit rows, ``matrices`` the views' item matrices."""
+    n_items = int(unit_vectors.shape[0])
+    per_k: dict[int, dict[str, dict[str, float]]] = {}
+    for k in sorted(lists if ks is None else ks):
+        per_k[k] = {
+            name: {
+                "coverage": coverage(np.asarray(arr)[:, :k], n_items),
+                "intra_list_diversity": intra_list_diversity(np.asarray(arr)[:, :k], unit_vectors),
+            }
+            for name, arr in lists[k].items()
+        }
+    return Diversity(
+        view=view,
+        n_items=n_items,
+        effective_rank={name: effective_rank(m) for name, m in matrices.items()},
+        per_k=per_k,
+    )
