@@ -199,6 +199,13 @@ def test_align_tables(ml_docs):
     assert any(s.startswith("concat fixed") for s in systems)
     assert any(s.startswith("gated") for s in systems)
     assert doc["methods"][0] in systems
+    # a trained system above an oracle bound is marked and named in the caption, like a fusion
+    marked = copy.deepcopy(doc)
+    method = doc["methods"][0]
+    marked["settings"]["cold_all"]["fusion"][method]["exceeds_oracle"] = ["union"]
+    cold_all = _by_key(document_tables(marked))["align.cold_all"]
+    assert f"{method} †" in cold_all.column("system")
+    assert any(f"{method} above union" in note for note in cold_all.notes)
     notes = " ".join(t["align.hits"].notes)
     assert "cold items" in notes and "bootstrap resamples" in notes and "split " in notes
     skipped = copy.deepcopy(doc)

@@ -14,8 +14,10 @@ from typing import Any
 
 from complement.report.model.common import (
     BOUNDS,
+    EXCEEDS_MARK,
     VIEWS,
     exceeds_line,
+    exceeds_oracle,
     get,
     method_label,
     name,
@@ -142,11 +144,17 @@ def _setting(doc: Mapping[str, Any], setting: str, s: Mapping[str, Any]) -> Tabl
         for b in BOUNDS
     ]  # fmt: skip
     strategies = [
-        row(m, fusion[m], get(fusion, m, "recall"), get(fusion, m, "ndcg"), _paired(fusion[m]))
+        row(
+            m + (f" {EXCEEDS_MARK}" if exceeds_oracle(fusion[m]) else ""),
+            fusion[m],
+            get(fusion, m, "recall"),
+            get(fusion, m, "ndcg"),
+            _paired(fusion[m]),
+        )
         for m in methods
         if isinstance(fusion.get(m), Mapping)
     ]
-    line = exceeds_line({m: f for m, f in fusion.items() if m not in methods})
+    line = exceeds_line(fusion)  # fusions and trained systems alike
     rows = views + fused + bounds + strategies
     ends = [len(views) + len(fused) - 1, len(views) + len(fused) + len(bounds) - 1]
     return make_table(
