@@ -17,7 +17,7 @@ from complement.errors import InputError
 from complement.io.files import PICKLE_HINT, is_pickle, require_file, sniff
 from complement.io.npy import MAGIC, load_npy
 
-__all__ = ["canonical_ids", "ids_from_series", "load_ids"]
+__all__ = ["canonical_ids", "ids_from_series", "load_ids", "unique_ids_from_series"]
 
 #: Floats above this are not exact integers any more (float64 has a 53-bit mantissa).
 _FLOAT_EXACT = 2.0**53
@@ -96,6 +96,24 @@ def ids_from_series(series: Any, where: str) -> npt.NDArray[np.str_]:
         f"{where}: ids have type {dtype}, not integers or text; store one integer or text id "
         "per row"
     )
+
+
+def unique_ids_from_series(series: Any, where: str, column: str) -> npt.NDArray[np.str_]:
+    """The key column of a metadata table: no empty ids, canonical, each id once.
+
+    ``where`` names the table (``"item metadata PATH"``); ``column`` the key column.
+    """
+    if series.null_count() > 0:
+        raise InputError(
+            f"{where}: column {column!r} has {series.null_count()} empty ids; every row "
+            "needs an id"
+        )
+    ids = ids_from_series(series, f"{where} column {column!r}")
+    uniq, counts = np.unique(ids, return_counts=True)
+    if (counts > 1).any():
+        dup = ", ".join(uniq[counts > 1][:5].tolist())
+        raise InputError(f"{where}: duplicate ids in column {column!r} (first: {dup})")
+    return ids
 
 
 def load_ids(path: str | Path, what: str = "ids") -> npt.NDArray[np.str_]:

@@ -17,7 +17,7 @@ import polars as pl
 
 from complement.errors import InputError
 from complement.io.files import require_file as _require_file
-from complement.io.ids import ids_from_series
+from complement.io.ids import unique_ids_from_series
 from complement.io.parquet import polars_reason
 from complement.io.tables_in import READ_ERRORS, describe_columns, open_table
 from complement.io.views import map_ids
@@ -121,16 +121,6 @@ def load_items(
         ) from None
     if frame.height == 0:
         raise InputError(f"item metadata {p}: the table is empty (0 rows); give one row per item")
-    id_series = frame[i]
-    if id_series.null_count() > 0:
-        raise InputError(
-            f"item metadata {p}: column {i!r} has {id_series.null_count()} empty ids; every row "
-            "needs an id"
-        )
-    ids = ids_from_series(id_series, f"item metadata {p} column {i!r}")
-    uniq, counts = np.unique(ids, return_counts=True)
-    if (counts > 1).any():
-        dup = ", ".join(uniq[counts > 1][:5].tolist())
-        raise InputError(f"item metadata {p}: duplicate ids in column {i!r} (first: {dup})")
+    ids = unique_ids_from_series(frame[i], f"item metadata {p}", i)
     titles = _titles(frame[t], p, t)
     return ItemTitles(path=str(p), ids=ids, titles=np.asarray(titles, dtype=str))

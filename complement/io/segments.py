@@ -23,7 +23,7 @@ import polars as pl
 
 from complement.errors import InputError, UsageError
 from complement.io.files import require_file
-from complement.io.ids import ids_from_series
+from complement.io.ids import unique_ids_from_series
 from complement.io.parquet import polars_reason
 from complement.io.tables_in import READ_ERRORS, describe_columns, open_table
 from complement.io.views import map_ids
@@ -190,17 +190,7 @@ def load_segment_labels(
         raise InputError(
             f"{what} {p}: cannot be read ({polars_reason(exc)}); check the file"
         ) from None
-    ids_series = frame[key]
-    if ids_series.null_count() > 0:
-        raise InputError(
-            f"{what} {p}: column {key!r} has {ids_series.null_count()} empty ids; every row "
-            "needs an id"
-        )
-    ids = ids_from_series(ids_series, f"{what} {p} column {key!r}")
-    uniq, counts = np.unique(ids, return_counts=True)
-    if (counts > 1).any():
-        dup = ", ".join(uniq[counts > 1][:5].tolist())
-        raise InputError(f"{what} {p}: duplicate ids in column {key!r} (first: {dup})")
+    ids = unique_ids_from_series(frame[key], f"{what} {p}", key)
     rows, labels = _labels(frame[col], f"{what} {p}: column {col!r}")
     pos = map_ids(ids, np.asarray(keys, dtype=str))
     key_of_row = np.full(ids.shape[0], -1, dtype=np.int64)

@@ -40,8 +40,8 @@ from complement.core.strategies.common import (
     lightgcn,
     normalized_adjacency,
     optimise,
+    start_fit,
     to_numpy,
-    torch_device,
     uniformity,
     unit_rows,
 )
@@ -125,11 +125,7 @@ def fit_carec(
     validate: Validate | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Trained:
-    data.check()
-    params.check()
-    device = torch_device(params.device)
-    torch.manual_seed(params.seed)
-    gen = torch.Generator().manual_seed(params.seed)
+    device, gen = start_fit(data, params)
     gamma = params.weight_or(float(DEFAULTS["gamma"]))
     sem = unit_rows(data.sem)
     adj = normalized_adjacency(data.users, data.items, data.n_users, data.n_items, device)

@@ -42,6 +42,7 @@ __all__ = [
     "ridge_map",
     "sample_negatives",
     "single_thread",
+    "start_fit",
     "to_numpy",
     "torch_device",
     "uniformity",
@@ -177,6 +178,16 @@ def single_thread() -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def start_fit(data: StrategyData, params: TrainParams) -> tuple[torch.device, torch.Generator]:
+    """Check the inputs, resolve the device, seed torch's global RNG (dropout) and return a
+    fresh generator for initialisation, batches and negatives: the start of every fit."""
+    data.check()
+    params.check()
+    device = torch_device(params.device)
+    torch.manual_seed(params.seed)
+    return device, torch.Generator().manual_seed(params.seed)
 
 
 def to_numpy(x: torch.Tensor) -> FloatArray:

@@ -43,8 +43,8 @@ from complement.core.strategies.common import (
     pair_keys,
     ridge_map,
     sample_negatives,
+    start_fit,
     to_numpy,
-    torch_device,
     uniformity,
     unit_rows,
     user_means,
@@ -200,11 +200,7 @@ def fit_darec(
     validate: Validate | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Trained:
-    data.check()
-    params.check()
-    device = torch_device(params.device)
-    torch.manual_seed(params.seed)
-    gen = torch.Generator().manual_seed(params.seed)
+    device, gen = start_fit(data, params)
     sem = unit_rows(data.sem)
     cf = np.asarray(data.cf, dtype=np.float32).copy()
     cf[~data.warm] = 0.0  # never read: cold items take no part in training

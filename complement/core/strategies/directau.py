@@ -34,8 +34,8 @@ from complement.core.strategies.common import (
     init_normal,
     optimise,
     ridge_map,
+    start_fit,
     to_numpy,
-    torch_device,
     uniformity,
     unit_rows,
 )
@@ -96,11 +96,7 @@ def fit_directau(
     validate: Validate | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Trained:
-    data.check()
-    params.check()
-    device = torch_device(params.device)
-    torch.manual_seed(params.seed)
-    gen = torch.Generator().manual_seed(params.seed)
+    device, gen = start_fit(data, params)
     sem = unit_rows(data.sem)
     cf = unit_rows(data.cf)
     cold = ~data.warm

@@ -48,8 +48,8 @@ from complement.core.strategies.common import (
     lightgcn,
     normalized_adjacency,
     optimise,
+    start_fit,
     to_numpy,
-    torch_device,
     unit_rows,
     user_means,
 )
@@ -182,11 +182,7 @@ def _fit(
     validate: Validate | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Trained:
-    data.check()
-    params.check()
-    device = torch_device(params.device)
-    torch.manual_seed(params.seed)
-    gen = torch.Generator().manual_seed(params.seed)
+    device, gen = start_fit(data, params)
     branches = BRANCHES[method]
     sem = unit_rows(data.sem)
     s_users = unit_rows(user_means(sem, data.users, data.items, data.n_users))

@@ -41,8 +41,8 @@ from complement.core.strategies.common import (
     optimise,
     pair_keys,
     sample_negatives,
+    start_fit,
     to_numpy,
-    torch_device,
     unit_rows,
     user_means,
 )
@@ -131,11 +131,7 @@ def fit_sella(
     validate: Validate | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Trained:
-    data.check()
-    params.check()
-    device = torch_device(params.device)
-    torch.manual_seed(params.seed)
-    gen = torch.Generator().manual_seed(params.seed)
+    device, gen = start_fit(data, params)
     sem = unit_rows(data.sem)
     cf = np.asarray(data.cf, dtype=np.float32).copy()
     cf[~data.warm] = 0.0  # never read: cold items take no part in training
