@@ -1356,6 +1356,16 @@ CASES = [
         ("--lr -1.0", "the learning rate must be a positive number"),
     ),
     Case(
+        "align-seeds-zero",
+        run_with_log("align", "--method", "directau", "--seeds", "0"),
+        ("--seeds 0", "must be at least 1", "give a larger value"),
+    ),
+    Case(
+        "align-alpha-above-one",
+        run_with_log("align", "--method", "directau", "--alpha", "1.5"),
+        ("--alpha 1.5", "must be at most 1", "give a smaller value"),
+    ),
+    Case(
         "align-export-folder-missing",
         run_with_log("align", "--method", "directau", "--export", lambda tmp: tmp / "a" / "b"),
         ("--export", "does not exist", "create it or choose another path"),
@@ -1449,6 +1459,22 @@ CASES = [
         gate_args(lambda tmp: tmp / "ip.json", "--baseline", lambda tmp: tmp / "cosine.json"),
         ("not comparable", "metric differs (baseline cosine, current ip)", "--allow-incomparable"),
         code=3,
+    ),
+    # --- segments, diversity, the probe protocol ---
+    Case(
+        "hits-diversity-view-unknown",
+        run_with_log("hits", "--diversity-view", "nope"),
+        ("--diversity-view 'nope'", "is not one of the views", "name one of them"),
+    ),
+    Case(
+        "hits-segment-col-unknown",
+        run_with_log("hits", "--segment-col", "nope"),
+        ("--segment-col 'nope'", "needs a table holding that column", "--segment-col activity"),
+    ),
+    Case(
+        "probe-epochs-without-no-early-stop",
+        run_with_log("probe", "--capacity", "mlp1", "--epochs", "10"),
+        ("--epochs 10", "only with --no-early-stop"),
     ),
 ]
 
