@@ -146,13 +146,14 @@ class Diversity:
 def diversity_of(
     lists: Mapping[int, Mapping[str, npt.NDArray[np.int64]]],
     unit_vectors: npt.NDArray[Any],
-    matrices: Mapping[str, npt.NDArray[Any]],
+    effective_ranks: Mapping[str, float],
     *,
     view: str,
     ks: Sequence[int] | None = None,
 ) -> Diversity:
     """Every figure: ``lists[K][name]`` are ranked lists (at least K long, cut here at K),
-    ``unit_vectors`` the diversity view's unit rows, ``matrices`` the views' item matrices."""
+    ``unit_vectors`` the diversity view's unit rows, ``effective_ranks`` each item matrix's
+    :func:`effective_rank` (computed once by the caller, shared by every list)."""
     n_items = int(unit_vectors.shape[0])
     per_k: dict[int, dict[str, dict[str, float]]] = {}
     for k in sorted(lists if ks is None else ks):
@@ -166,6 +167,6 @@ def diversity_of(
     return Diversity(
         view=view,
         n_items=n_items,
-        effective_rank={name: effective_rank(m) for name, m in matrices.items()},
+        effective_rank=dict(effective_ranks),
         per_k=per_k,
     )

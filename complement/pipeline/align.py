@@ -11,14 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from complement.core import diversity, evaluation, fusion
 from complement.core import oracle as oracle_core
 from complement.core.evaluation import split_summary
 from complement.core.hits import VIEWS
 from complement.core.multiple import DEFINITIONS as HOLM_DEFINITIONS
-from complement.core.ranking import unit_rows
 from complement.io.export import write_embedding_pairs
 from complement.pipeline.align_exports import setting_lists
 from complement.pipeline.context import Context
@@ -96,9 +93,7 @@ def run_align(ctx: Context, export: Path | None = None) -> Section:
         },
         views=views.to_dict(),
         interactions=ctx.coverage,
-        diversity=align_diversity(
-            result, {"semantic": views.sem, "collaborative": views.cf}, div_view
-        ),
+        diversity=align_diversity(ctx, result, div_view),
         training_device=device,
     )
 
@@ -111,19 +106,19 @@ ALIGN_DIVERSITY = (
 )
 
 
-def align_diversity(result: Any, views: dict[str, Any], view: str) -> dict[str, Any]:
+def align_diversity(ctx: Context, result: Any, view: str) -> dict[str, Any]:
     """Coverage and intra-list diversity per setting and system; effective rank per matrix."""
-    matrices = {**views, **{name: t.first.items for name, t in result.training.items()}}
-    base = np.asarray(views[view])
+    unit = ctx.unit_view(view)
     out: dict[str, Any] = {}
     for setting, ranked in setting_lists(result).items():
         found = diversity.diversity_of(
-            {result.k: ranked.lists}, unit_rows(base[ranked.index]), {}, view=view
+            {result.k: ranked.lists}, unit[ranked.index], {}, view=view
         ).to_dict()
         out[setting] = {"n_items": found["n_items"], **found["k"][str(result.k)]}
+    trained = {name: diversity.effective_rank(t.first.items) for name, t in result.training.items()}
     return {
         "view": view,
         "k": result.k,
-        "effective_rank": {name: diversity.effective_rank(m) for name, m in matrices.items()},
+        "effective_rank": {**ctx.effective_ranks, **trained},
         "settings": out,
     }

@@ -27,6 +27,7 @@ from typing import Any
 from complement.core import compare as compare_core
 from complement.core import diversity, evaluation
 from complement.core import segments as segments_core
+from complement.core.ranking import unit_rows
 from complement.pipeline.many import ManyContext, view_inputs
 from complement.pipeline.provenance import provenance
 from complement.pipeline.section import Section, make_section
@@ -114,7 +115,12 @@ def run_compare(ctx: ManyContext) -> Section:
         definitions=definitions,
         join=views.to_dict(),
         interactions=ctx.coverage,
-        **diversity_part(lists, dict(zip(names, views.matrices, strict=True)), div_view),
+        **diversity_part(
+            lists,
+            unit_rows(views.matrices[names.index(div_view)]),
+            {n: diversity.effective_rank(m) for n, m in zip(names, views.matrices, strict=True)},
+            div_view,
+        ),
         **segments_part(segments),
     )
 

@@ -20,8 +20,10 @@ import numpy as np
 import numpy.typing as npt
 
 from complement.config import Settings
+from complement.core import diversity
 from complement.core.evaluation import EvalData, prepare_eval, split_summary
 from complement.core.popularity import item_counts, popularity_groups
+from complement.core.ranking import unit_rows
 from complement.core.segments import ACTIVITY, Segments, activity_segments
 from complement.core.splits import Split, make_split
 from complement.errors import ComplementError, InputError
@@ -210,6 +212,25 @@ class Context:
         return load_segments(
             self.settings, self.views.ids, None if self.log is None else self.log.user_ids
         )
+
+    @cached_property
+    def effective_ranks(self) -> dict[str, float]:
+        """Each view's effective rank, computed once per run (hits, oracle and align share it)."""
+        return {
+            "semantic": diversity.effective_rank(self.views.sem),
+            "collaborative": diversity.effective_rank(self.views.cf),
+        }
+
+    @cached_property
+    def _unit_views(self) -> dict[str, npt.NDArray[np.float32]]:
+        return {}
+
+    def unit_view(self, view: str) -> npt.NDArray[np.float32]:
+        """A view's L2-normalised rows (``semantic`` / ``collaborative``), made once per run."""
+        if view not in self._unit_views:
+            matrix = self.views.sem if view == "semantic" else self.views.cf
+            self._unit_views[view] = unit_rows(matrix)
+        return self._unit_views[view]
 
     @cached_property
     def item_groups(self) -> npt.NDArray[np.int8] | None:

@@ -85,7 +85,8 @@ def run_hits(ctx: Context) -> Section:
         interactions=ctx.coverage,
         **diversity_part(
             {k: lists for k in result.per_k},
-            {"semantic": views.sem, "collaborative": views.cf},
+            ctx.unit_view(div_view),
+            ctx.effective_ranks,
             div_view,
         ),
         **segments_part(segments),

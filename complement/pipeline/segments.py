@@ -20,7 +20,6 @@ from complement.core.compare_users import users_from_lists
 from complement.core.evaluation import EvalData
 from complement.core.hits import VIEWS, hits_from_lists
 from complement.core.oracle_tables import oracle_from_lists
-from complement.core.ranking import unit_rows
 from complement.errors import UsageError
 
 __all__ = [
@@ -52,12 +51,13 @@ def diversity_view(settings: Any, names: Sequence[str]) -> str:
 
 def diversity_part(
     lists: Mapping[int, Mapping[str, npt.NDArray[np.int64]]],
-    matrices: Mapping[str, npt.NDArray[Any]],
+    unit_vectors: npt.NDArray[Any],
+    effective_ranks: Mapping[str, float],
     view: str,
 ) -> dict[str, Any]:
-    """``{"diversity": ...}``: coverage and intra-list diversity per K and list, effective
-    rank per view."""
-    result = diversity_core.diversity_of(lists, unit_rows(matrices[view]), matrices, view=view)
+    """``{"diversity": ...}``: coverage and intra-list diversity per K and list (in the unit
+    rows of ``view``), and each matrix's effective rank (computed once by the caller)."""
+    result = diversity_core.diversity_of(lists, unit_vectors, effective_ranks, view=view)
     return {"diversity": result.to_dict()}
 
 

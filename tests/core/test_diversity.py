@@ -90,7 +90,8 @@ def test_diversity_of_cuts_lists_at_each_k():
     a = rng.standard_normal((30, 4))
     b = rng.standard_normal((30, 6))
     lists = np.stack([rng.choice(30, 8, replace=False) for _ in range(12)]).astype(np.int64)
-    res = diversity_of({3: {"a": lists}, 8: {"a": lists}}, unit_rows(a), {"a": a, "b": b}, view="a")
+    ranks = {"a": effective_rank(a), "b": effective_rank(b)}
+    res = diversity_of({3: {"a": lists}, 8: {"a": lists}}, unit_rows(a), ranks, view="a")
     doc = res.to_dict()
     assert doc["view"] == "a" and set(doc["effective_rank"]) == {"a", "b"}
     assert doc["k"]["3"]["coverage"]["a"] == pytest.approx(coverage(lists[:, :3], 30))
