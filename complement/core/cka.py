@@ -38,6 +38,7 @@ import numpy as np
 import numpy.typing as npt
 
 from complement.retrieval import inverse_norms
+from complement.retrieval.pool import in_order, one_blas_thread
 
 __all__ = [
     "DEFINITIONS",
@@ -138,26 +139,35 @@ def gram_stats(
     cross = np.zeros((width, m))
     ngram = np.zeros((m, m))
     nsum = np.zeros(m)
-    for start in range(0, n, rows):
-        stop = min(n, start + rows)
-        z = _block(views, scales, start, stop, width, offsets)
-        z -= mean
-        r = np.stack(
-            [
-                np.einsum("ij,ij->i", z[:, a:b], z[:, a:b])
-                for a, b in zip(offsets, offsets[1:], strict=False)
-            ],
-            axis=1,
-        )
-        if single:
-            z32 = z.astype(np.float32)
-            gram += z32.T @ z32
-        else:
-            gram += z.T @ z
-        sums += z.sum(axis=0)
-        cross += z.T @ r
-        ngram += r.T @ r
-        nsum += r.sum(axis=0)
+
+    def part(start: int) -> Any:
+        def task() -> tuple[Any, ...]:
+            stop = min(n, start + rows)
+            z = _block(views, scales, start, stop, width, offsets)
+            z -= mean
+            r = np.stack(
+                [
+                    np.einsum("ij,ij->i", z[:, a:b], z[:, a:b])
+                    for a, b in zip(offsets, offsets[1:], strict=False)
+                ],
+                axis=1,
+            )
+            if single:
+                z32 = z.astype(np.float32)
+                zz = z32.T @ z32
+            else:
+                zz = z.T @ z
+            return zz, z.sum(axis=0), z.T @ r, r.T @ r, r.sum(axis=0)
+
+        return task
+
+    # blocks on one BLAS thread each, summed in block order: the same bits on any machine
+    for zz, zs, zr, rr, rs in in_order(part(s) for s in range(0, n, rows)):
+        gram += zz
+        sums += zs
+        cross += zr
+        ngram += rr
+        nsum += rs
     return GramStats(n, offsets, gram, sums, cross, ngram, nsum)
 
 
@@ -201,10 +211,11 @@ def cka_matrices(
     m = len(stats.offsets) - 1
     linear = np.full((m, m), np.nan)
     debiased = np.full((m, m), np.nan)
-    for a in range(m):
-        for b in range(a, m):
-            linear[a, b] = linear[b, a] = _linear(stats, a, b)
-            debiased[a, b] = debiased[b, a] = _debiased(stats, a, b)
+    with one_blas_thread():  # norms and dot products: the same bits on any machine
+        for a in range(m):
+            for b in range(a, m):
+                linear[a, b] = linear[b, a] = _linear(stats, a, b)
+                debiased[a, b] = debiased[b, a] = _debiased(stats, a, b)
     return linear, debiased
 
 
@@ -212,7 +223,9 @@ def debiased_cka(
     x: npt.NDArray[Any], y: npt.NDArray[Any], *, cosine: bool = True, precision: str = "auto"
 ) -> float:
     """Debiased linear CKA of two views over the same rows (feature space)."""
-    return _debiased(gram_stats([x, y], cosine=cosine, precision=precision), 0, 1)
+    stats = gram_stats([x, y], cosine=cosine, precision=precision)
+    with one_blas_thread():
+        return _debiased(stats, 0, 1)
 
 
 def pairwise_cka(

@@ -26,6 +26,7 @@ from complement.core.popularity import GROUPS
 from complement.core.stats import bootstrap_mean_ci
 from complement.errors import UsageError
 from complement.retrieval import Backend, get_backend, inverse_norms, item_knn
+from complement.retrieval.pool import in_order, one_blas_thread
 
 __all__ = [
     "DEFINITIONS",
@@ -133,17 +134,25 @@ def _gram_stats(
     ytx = np.zeros((dy, dx))
     sx = np.zeros(dx)
     sy = np.zeros(dy)
-    for start in range(0, n, block):
-        x = np.array(matrix[start : start + block], dtype=np.float64)
-        y = np.array(other[start : start + block], dtype=np.float64)
-        if scale is not None and oscale is not None:
-            x *= scale[start : start + block, None]
-            y *= oscale[start : start + block, None]
-        xtx += x.T @ x
-        yty += y.T @ y
-        ytx += y.T @ x
-        sx += x.sum(axis=0)
-        sy += y.sum(axis=0)
+
+    def part(start: int) -> Any:
+        def task() -> tuple[Any, ...]:
+            x = np.array(matrix[start : start + block], dtype=np.float64)
+            y = np.array(other[start : start + block], dtype=np.float64)
+            if scale is not None and oscale is not None:
+                x *= scale[start : start + block, None]
+                y *= oscale[start : start + block, None]
+            return x.T @ x, y.T @ y, y.T @ x, x.sum(axis=0), y.sum(axis=0)
+
+        return task
+
+    # blocks on one BLAS thread each, summed in block order: the same bits on any machine
+    for bxx, byy, byx, bsx, bsy in in_order(part(s) for s in range(0, n, block)):
+        xtx += bxx
+        yty += byy
+        ytx += byx
+        sx += bsx
+        sy += bsy
     return xtx, yty, ytx, sx, sy
 
 
@@ -157,10 +166,11 @@ def linear_cka(x: npt.NDArray[Any], y: npt.NDArray[Any], *, cosine: bool = True)
     cxx = xtx - n * np.outer(mx, mx)
     cyy = yty - n * np.outer(my, my)
     cyx = ytx - n * np.outer(my, mx)
-    denom = np.linalg.norm(cxx) * np.linalg.norm(cyy)
-    if denom <= 0:
-        return float("nan")
-    return float(np.linalg.norm(cyx) ** 2 / denom)
+    with one_blas_thread():  # the norms are BLAS dot products: the same bits on any machine
+        denom = np.linalg.norm(cxx) * np.linalg.norm(cyy)
+        if denom <= 0:
+            return float("nan")
+        return float(np.linalg.norm(cyx) ** 2 / denom)
 
 
 def item_overlap(

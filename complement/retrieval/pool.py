@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import os
 import queue
-from concurrent.futures import ThreadPoolExecutor, as_completed, wait
-from typing import Any
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
+from typing import Any, TypeVar
 
 import numpy as np
 
-__all__ = ["MASK_ROWS", "Pool", "workers"]
+__all__ = ["MASK_ROWS", "Pool", "in_order", "one_blas_thread", "workers"]
+
+T = TypeVar("T")
 
 #: Rows of a chunk of scores whose candidate mask is built at once (the mask is scratch of
 #: that many rows, not of the whole chunk).
@@ -33,11 +38,11 @@ class Pool:
     """Worker threads, each with its own scratch (a chunk of scores and its mask); with one
     worker there is no thread and every task runs in the calling thread."""
 
-    def __init__(self, n_workers: int, chunk: int, width: int) -> None:
+    def __init__(self, n_workers: int, chunk: int, width: int, mask_rows: int = MASK_ROWS) -> None:
         self.n = n_workers
         self.cells = chunk * width
         self.scratch: queue.SimpleQueue[tuple[Any, Any]] = queue.SimpleQueue()
-        mask = min(chunk, MASK_ROWS) * width
+        mask = min(chunk, mask_rows) * width
         for _ in range(n_workers):
             self.scratch.put((np.empty(chunk * width, np.float32), np.empty(mask, bool)))
         self.threads = ThreadPoolExecutor(n_workers) if n_workers > 1 else None
@@ -78,3 +83,43 @@ class Pool:
         if self.threads is not None:
             self.threads.shutdown(wait=True, cancel_futures=True)
         self.scratch = queue.SimpleQueue()
+
+
+def in_order(tasks: Iterable[Callable[[], T]], n_workers: int | None = None) -> Iterator[T]:
+    """The results of ``tasks`` in their order, computed on worker threads with the BLAS on
+    one thread each (at most ``n_workers`` + 1 results held at once).
+
+    A float64 product on several BLAS threads sums in an order that depends on the thread
+    count; blocks multiplied on one thread each and summed in block order by the caller give
+    the same bits whatever the machine's thread count (and use its cores).
+    """
+    from threadpoolctl import threadpool_limits
+
+    n = max(1, n_workers or workers())
+    with threadpool_limits(1, user_api="blas"):
+        if n == 1:
+            for task in tasks:
+                yield task()
+            return
+        with ThreadPoolExecutor(n) as threads:
+            pending: deque[Future[T]] = deque()
+            try:
+                for task in tasks:
+                    pending.append(threads.submit(task))
+                    if len(pending) > n:
+                        yield pending.popleft().result()
+                while pending:
+                    yield pending.popleft().result()
+            finally:
+                for fut in pending:
+                    fut.cancel()
+
+
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """The BLAS on one thread inside the block: float64 products, dot products and norms
+    (``numpy.linalg.norm`` is a BLAS dot) give the same bits whatever the thread count."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1, user_api="blas"):
+        yield
