@@ -21,8 +21,9 @@ import numpy as np
 import numpy.typing as npt
 
 from complement.errors import DeviceError, UsageError
-from complement.retrieval import cpu, gpu
+from complement.retrieval import cpu, gpu, symmetric
 from complement.retrieval.blocks import release
+from complement.retrieval.exact import BAND
 
 __all__ = ["Backend", "get_backend", "inverse_norms", "item_knn", "user_topk"]
 
@@ -36,6 +37,8 @@ class Backend:
 
     device: str
     name: str
+    #: whether item k-NN over every item may take the CPU's symmetric self-search
+    symmetric = True
 
     def topk(
         self,
@@ -63,6 +66,35 @@ class Backend:
             base_scale=base_scale,
             query_scale=query_scale,
             exclude=exclude,
+            progress=progress,
+        )
+
+    def self_topk(
+        self,
+        matrix: npt.NDArray[Any],
+        k: int,
+        *,
+        scale: npt.NDArray[np.float32] | None = None,
+        progress: Progress | None = None,
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """Top-``k`` other rows of every row of ``matrix`` (each row excluded from its own
+        list): the lists of ``topk(matrix, matrix, k, base_scale=scale, query_scale=scale,
+        exclude=<each row itself>)``.
+
+        On the CPU, a catalogue that :func:`complement.retrieval.symmetric.applies` to is
+        searched by symmetric tiles, each product computed once (about half the work).
+        """
+        n, d = int(matrix.shape[0]), int(matrix.shape[1])
+        w = min(k, n - 1) + BAND
+        if self.symmetric and self.device == "cpu" and symmetric.applies(n, d, w):
+            return symmetric.self_topk(matrix, k, scale=scale, progress=progress)
+        return self.topk(
+            matrix,
+            matrix,
+            k,
+            base_scale=scale,
+            query_scale=scale,
+            exclude=(np.arange(n + 1, dtype=np.int64), np.arange(n, dtype=np.int64)),
             progress=progress,
         )
 
@@ -124,13 +156,12 @@ def item_knn(
         raise UsageError(f"k={k}: every k must be a positive integer")
     scale = inverse_norms(matrix) if cosine else None
     if query_index is None:  # every item: the matrix itself is the query set, never copied
-        qi = np.arange(n, dtype=np.int64)
-        queries, qscale = matrix, scale
-    else:
-        qi = np.asarray(query_index, dtype=np.int64)
-        queries = np.asarray(matrix[qi], dtype=np.float32)
-        release(matrix)  # sampled rows of a memory map: do not keep their pages resident
-        qscale = scale[qi] if scale is not None else None
+        idx, _ = backend.self_topk(matrix, k, scale=scale, progress=progress)
+        return idx
+    qi = np.asarray(query_index, dtype=np.int64)
+    queries = np.asarray(matrix[qi], dtype=np.float32)
+    release(matrix)  # sampled rows of a memory map: do not keep their pages resident
+    qscale = scale[qi] if scale is not None else None
     exclude = (np.arange(qi.shape[0] + 1, dtype=np.int64), qi)
     idx, _ = backend.topk(
         queries,

@@ -11,8 +11,8 @@ import os
 import queue
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import numpy as np

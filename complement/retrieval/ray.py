@@ -94,6 +94,9 @@ class RayBackend(Backend):
     address: str | None = None
     shards: int | None = None
     record: _Record = field(default_factory=_Record, compare=False, repr=False)
+    #: item k-NN over every item goes through :meth:`topk` in shards of query rows (the local
+    #: symmetric path would keep the whole search in this process)
+    symmetric = False
 
     def __post_init__(self) -> None:
         if self.shards is not None and int(self.shards) < 1:

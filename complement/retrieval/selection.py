@@ -28,6 +28,7 @@ __all__ = [
     "rank_candidates",
     "select_block",
     "select_topk",
+    "thresholds",
 ]
 
 #: Strided groups per k in the threshold pass.
@@ -68,7 +69,7 @@ def select_topk(
     return idx, out
 
 
-def _thresholds(scores: npt.NDArray[np.float32], k: int) -> npt.NDArray[np.float32]:
+def thresholds(scores: npt.NDArray[np.float32], k: int) -> npt.NDArray[np.float32]:
     """Per row, a value with at least ``k`` entries of the row ``>=`` it."""
     r, n = scores.shape
     # at least MIN_GROUPS groups where the row allows: a small k otherwise reduces over short
@@ -100,7 +101,7 @@ def chunk_candidates(
     ``val_out``; they get no candidates.
     """
     r, n = scores.shape
-    t = _thresholds(scores, k)
+    t = thresholds(scores, k)
     # the comparison goes through the mask a few rows at a time (as many as it holds)
     step = max(1, min(r, mask.size // max(n, 1)))
     parts = []

@@ -106,7 +106,7 @@ def test_select_block_equals_full_sort(levels, k):
 def test_select_block_threshold_keeps_few_candidates():
     rng = np.random.default_rng(0)
     scores = rng.standard_normal((16, 50000)).astype(np.float32)
-    t = selection._thresholds(scores, 50)
+    t = selection.thresholds(scores, 50)
     counts = (scores >= t[:, None]).sum(axis=1)
     assert np.all(counts >= 50)  # a lower bound of the k-th value: never misses an entry
     assert counts.mean() < 100  # and tight: the fast path only sorts about 1.1 k candidates

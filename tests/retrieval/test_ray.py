@@ -125,6 +125,23 @@ def test_item_knn_and_user_topk_through_ray(cluster, data, tmp_path):
 
 
 @needs_ray
+def test_item_knn_over_every_item_runs_in_shards_not_the_local_symmetric_path(cluster):
+    """A catalogue the CPU's symmetric self-search would take still goes to Ray in shards,
+    with the lists of the local (symmetric) search."""
+    from complement.retrieval import symmetric
+    from complement.retrieval.ray import ray_backend
+
+    n = symmetric.MIN_ROWS
+    base = np.random.default_rng(5).standard_normal((n, 8)).astype(np.float32)
+    assert symmetric.applies(n, 8, 7 + 8)
+    engine = ray_backend("cpu", shards=2)
+    before = len(engine.to_dict()["ray"]["calls"])
+    np.testing.assert_array_equal(item_knn(base, 7, engine), item_knn(base, 7, get_backend("cpu")))
+    calls = engine.to_dict()["ray"]["calls"]
+    assert len(calls) == before + 1 and calls[-1]["queries"] == n and calls[-1]["shards"] == 2
+
+
+@needs_ray
 @pytest.mark.parametrize("mode", ["crash", "raise"])
 def test_one_failed_task_is_retried_with_the_same_result(
     cluster, data, tmp_path, monkeypatch, mode
