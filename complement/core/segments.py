@@ -11,9 +11,14 @@ Definitions (fixed; also in docs/definitions.md and the JSON under ``definitions
   ties by lower user code; the first ``floor(0.6 n)`` are ``cold``, up to ``floor(0.8 n)``
   ``mid``, the rest ``hot`` (the items' 60/20/20 popularity rule). They partition the
   evaluated users, so user-weighted segment means equal the whole.
-- A segment with fewer than ``MIN_USERS`` evaluated users (item-level ``overlap``: query
-  items, ``MIN_ITEMS``) is reported as too small, without numbers. Within a segment the
-  tables have their own bootstrap intervals (the same seed) and no popularity groups.
+- ``compare`` (item segments): every pair's ``overlap@k``, ``jaccard@k``, median and zero
+  share over the segment's query items, read from the neighbour lists of the whole run (no
+  new search); ``ci95`` from ``N_BOOT`` resamples of the segment's query items (seeded), every
+  pair and k from the same resamples, as the whole table's. User segments do not apply.
+- A segment with fewer than ``MIN_USERS`` evaluated users (item-level ``overlap`` and
+  ``compare``'s pairs: query items, ``MIN_ITEMS``) is reported as too small, without numbers.
+  Within a segment the tables have their own bootstrap intervals (the same seed) and no
+  popularity groups.
 """
 
 from __future__ import annotations
@@ -27,12 +32,13 @@ import numpy.typing as npt
 
 from complement.core.evaluation import EvalData, restrict_targets
 from complement.core.popularity import GROUPS, popularity_groups
-from complement.core.stats import bootstrap_mean_ci
+from complement.core.stats import N_BOOT, bootstrap_estimates, bootstrap_mean_ci
 
 __all__ = [
     "ACTIVITY",
     "DEFINITIONS",
     "MIN_ITEMS",
+    "PAIR_DEFINITIONS",
     "MIN_USERS",
     "SOURCES",
     "SegmentRow",
@@ -40,6 +46,7 @@ __all__ = [
     "SegmentsResult",
     "activity_segments",
     "item_segment_overlap",
+    "item_segment_pairs",
     "select_users",
     "user_cuts",
     "user_segments",
@@ -61,6 +68,15 @@ DEFINITIONS = {
     "query items) is reported without numbers",
     "segment_overlap": "overlap: mean overlap@k and jaccard@k over the segment's query items, "
     "with a bootstrap interval of the mean overlap (query items resampled, seeded)",
+}
+
+#: compare's item-level part per item segment (in compare's ``definitions`` only)
+PAIR_DEFINITIONS = {
+    "pair_segments": "compare, item segments: per pair and k, overlap, jaccard, overlap_median "
+    "and zero_fraction over the segment's query items (the per-item values of the whole run's "
+    "neighbour lists, no new search), ci95 from 1000 bootstrap resamples of the segment's "
+    f"query items (seeded; every pair and k from the same resamples); fewer than {MIN_ITEMS} "
+    "query items: too small; user segments: not applicable",
 }
 
 
@@ -231,6 +247,59 @@ def item_segment_overlap(
                 "ci95": list(bootstrap_mean_ci(vals, seed=seed)),
             }
         rows_out.append(SegmentRow(name, n, None, table))
+    return SegmentsResult(
+        column=seg.column,
+        source=seg.source,
+        minimum=minimum,
+        unit="items",
+        n_unassigned=seg.n_unassigned,
+        rows=tuple(rows_out),
+    )
+
+
+def item_segment_pairs(
+    seg: Segments,
+    query_index: npt.NDArray[np.int64],
+    counts: Mapping[tuple[str, str, int], npt.NDArray[np.int64]],
+    n_items: int,
+    *,
+    seed: int = 0,
+    n_boot: int = N_BOOT,
+    minimum: int = MIN_ITEMS,
+) -> SegmentsResult:
+    """compare's pairwise table per item segment: from ``counts[(a, b, k)]`` (``|N_a(i)[:k] ∩
+    N_b(i)[:k]|`` of every query item, in ``query_index`` order), each pair's mean overlap@k
+    (``count / k``), jaccard@k (``count / (2k − count)``), median overlap and share of items
+    with no common neighbour over the segment's query items, and the 95% bootstrap interval
+    of the mean overlap (the segment's query items resampled; every pair and k from the same
+    resamples, integer counts summed exactly, as the whole table's)."""
+    rows_out = []
+    for name, members in zip(seg.names, seg.members, strict=True):
+        mask = _flags(members, n_items)[query_index]
+        n = int(mask.sum())
+        if n < minimum:
+            rows_out.append(SegmentRow(name, n, None, None))
+            continue
+        cut = {key: np.asarray(c, dtype=np.float64)[mask] for key, c in counts.items()}
+        est = bootstrap_estimates(
+            {f"{a}|{b}|{k}": c for (a, b, k), c in cut.items()}, n_boot=n_boot, seed=seed
+        )
+        pairs: dict[str, dict[str, Any]] = {}
+        for (a, b, k), inter in cut.items():
+            ov = inter / k
+            lo, hi = est[f"{a}|{b}|{k}"].ci95
+            node = pairs.setdefault(a, {}).setdefault(b, {"k": {}})
+            node["k"][str(k)] = {
+                "overlap": float(ov.mean()),
+                "jaccard": float((inter / (2 * k - inter)).mean()),
+                "overlap_median": float(np.median(ov)),
+                "zero_fraction": float(np.mean(inter == 0)),
+                "ci95": [lo / k, hi / k],
+            }
+        for by_b in pairs.values():
+            for node in by_b.values():
+                node["k"] = dict(sorted(node["k"].items(), key=lambda kv: int(kv[0])))
+        rows_out.append(SegmentRow(name, n, None, {"pairs": pairs}))
     return SegmentsResult(
         column=seg.column,
         source=seg.source,

@@ -10,17 +10,19 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import polars as pl
 
 from complement.errors import InputError
 from complement.io.files import require_file as _require_file
 from complement.io.ids import canonical_ids, ids_from_series
 from complement.io.parquet import polars_reason
-from complement.io.tables_in import READ_ERRORS, Table, describe_columns, open_table
+from complement.io.tables_in import Table, describe_columns, open_table, read_errors
+
+if TYPE_CHECKING:
+    import polars as pl
 
 __all__ = [
     "Interactions",
@@ -121,7 +123,7 @@ def _timestamps(series: pl.Series, path: Path, column: str) -> npt.NDArray[np.fl
         out = _timestamp_values(series, path, column)
     except InputError:
         raise
-    except READ_ERRORS:
+    except read_errors():
         raise InputError(
             f"interaction log {path}: column {column!r} has type {dtype} and cannot be read as "
             "timestamps; use unix seconds or ISO 8601 datetimes"
@@ -137,6 +139,8 @@ def _timestamps(series: pl.Series, path: Path, column: str) -> npt.NDArray[np.fl
 
 
 def _timestamp_values(series: pl.Series, path: Path, column: str) -> npt.NDArray[Any]:
+    import polars as pl
+
     dtype = series.dtype
     if dtype.is_numeric():
         out = series.cast(pl.Float64).to_numpy()
@@ -149,10 +153,10 @@ def _timestamp_values(series: pl.Series, path: Path, column: str) -> npt.NDArray
         else:
             try:
                 parsed = series.str.to_datetime(strict=True)
-            except READ_ERRORS:  # polars raises ComputeError / InvalidOperationError
+            except read_errors():  # polars raises ComputeError / InvalidOperationError
                 try:
                     loose = series.str.to_datetime(strict=False).is_null()
-                except READ_ERRORS:  # no datetime format could be inferred at all
+                except read_errors():  # no datetime format could be inferred at all
                     loose = pl.Series([True] * series.len())
                 mask = (as_num.is_null() & loose).to_numpy()
                 rows = np.flatnonzero(mask)
@@ -192,6 +196,8 @@ def id_codes(
     only the distinct values become canonical strings, and values that turn into the same id
     (``" 7"`` and ``"7"``, ``-0.0`` and ``0.0``) are merged afterwards.
     """
+    import polars as pl
+
     where = f"interaction log {path} column {column!r}"
     nulls = series.null_count()
     if nulls > 0:
@@ -269,7 +275,7 @@ def load_interactions(
         columns = table.names()
     except InputError:
         raise
-    except READ_ERRORS as exc:  # corrupt parquet, undecodable csv, ...
+    except read_errors() as exc:  # corrupt parquet, undecodable csv, ...
         raise InputError(
             f"interaction log {p}: cannot be read ({polars_reason(exc)}); check the file"
         ) from None
@@ -290,7 +296,7 @@ def load_interactions(
         frame = table.collect(wanted)
     except InputError:
         raise
-    except READ_ERRORS as exc:
+    except read_errors() as exc:
         raise InputError(
             f"interaction log {p}: cannot be read ({polars_reason(exc)}); check the file"
         ) from None

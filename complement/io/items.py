@@ -9,18 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import polars as pl
 
 from complement.errors import InputError
 from complement.io.files import require_file as _require_file
 from complement.io.ids import unique_ids_from_series
 from complement.io.parquet import polars_reason
-from complement.io.tables_in import READ_ERRORS, describe_columns, open_table
+from complement.io.tables_in import describe_columns, open_table, read_errors
 from complement.io.views import map_ids
+
+if TYPE_CHECKING:
+    import polars as pl
 
 __all__ = ["ItemTitles", "load_items"]
 
@@ -71,6 +73,8 @@ def _column(columns: list[str], wanted: str, option: str, path: Path) -> str:
 
 def _titles(series: pl.Series, path: Path, column: str) -> list[str]:
     """Titles as text (empty titles become ``""``); nested or binary non-UTF-8 is refused."""
+    import polars as pl
+
     dtype = series.dtype
     if dtype == pl.Binary:
         try:
@@ -87,7 +91,7 @@ def _titles(series: pl.Series, path: Path, column: str) -> list[str]:
         )
     try:
         return [str(v) for v in series.cast(pl.String).fill_null("").to_list()]
-    except READ_ERRORS:
+    except read_errors():
         raise InputError(
             f"item metadata {path}: title column {column!r} has type {dtype}, which cannot be "
             "read as text; store one title per row as text"
@@ -115,7 +119,7 @@ def load_items(
         frame = table.collect([i, t])
     except InputError:
         raise
-    except READ_ERRORS as exc:  # corrupt parquet, undecodable csv, ...
+    except read_errors() as exc:  # corrupt parquet, undecodable csv, ...
         raise InputError(
             f"item metadata {p}: cannot be read ({polars_reason(exc)}); check the file"
         ) from None

@@ -7,12 +7,12 @@ validation, so an array is refused for exactly the reasons a ``.npy`` file would
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import polars as pl
 
 from complement.errors import InputError
 from complement.io import interactions as _log
@@ -22,6 +22,13 @@ from complement.io.interactions import Interactions, load_interactions
 from complement.io.sources import InMemory
 
 __all__ = ["embeddings_from", "ids_from", "interactions_from"]
+
+
+def _is_frame(value: Any) -> bool:
+    """Whether ``value`` is a polars DataFrame (polars is not imported to find out: a frame
+    exists only once polars is)."""
+    pl = sys.modules.get("polars")
+    return pl is not None and isinstance(value, pl.DataFrame)
 
 
 def ids_from(value: str | Path | InMemory, what: str) -> npt.NDArray[np.str_]:
@@ -52,7 +59,7 @@ def embeddings_from(
         return loaded
     what = f"{role} embeddings"
     raw = value.value
-    if isinstance(raw, pl.DataFrame):
+    if _is_frame(raw):
         raise InputError(
             f"{what} {value.label()}: a frame was given; give a 2-D numpy array (items x dims)"
         )
@@ -103,7 +110,7 @@ def interactions_from(
         return load_interactions(value, user_col=user_col, item_col=item_col, time_col=time_col)
     frame: Any = value.value
     label = value.label()
-    if not isinstance(frame, pl.DataFrame):
+    if not _is_frame(frame):
         raise InputError(
             f"interaction log {label}: give a polars DataFrame (or a path to a log file)"
         )

@@ -5,7 +5,9 @@ built-in ``activity``); :func:`load_segment_labels` reads the key column and the
 and maps the labels onto the run's keys (the joined views' item ids, or the log's user ids).
 
 Labels are text, integers, booleans or categoricals, or lists of them (a list puts a row in
-every segment it names); empty labels and nulls put a row in no segment. The key column is
+every segment it names); empty labels and nulls put a row in no segment. A text table (CSV,
+TSV) has no list type: its text labels are split on ``|`` (``Action|Comedy`` is the list
+``[Action, Comedy]``, each piece stripped of surrounding white space). The key column is
 ``--item-col`` for the items table and ``--user-col`` for the users table; RecBole-style
 headers such as ``genre:token_seq`` match ``genre``. ``activity`` names the built-in user
 segments; a table that also has a column called ``activity`` is refused as ambiguous.
@@ -15,29 +17,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import polars as pl
 
 from complement.errors import InputError, UsageError
 from complement.io.files import require_file
 from complement.io.ids import unique_ids_from_series
 from complement.io.parquet import polars_reason
-from complement.io.tables_in import READ_ERRORS, describe_columns, open_table
+from complement.io.tables_in import describe_columns, open_table, read_errors
 from complement.io.views import map_ids
+
+if TYPE_CHECKING:
+    import polars as pl
 
 __all__ = [
     "ACTIVITY",
+    "LIST_SEPARATOR",
     "MAX_SEGMENTS",
     "SegmentLabels",
     "load_segment_labels",
     "segment_source",
+    "split_text_labels",
     "table_columns",
 ]
 
 ACTIVITY = "activity"
+#: separates the labels of one row in a text (CSV/TSV) table's segment column: ``A|B``
+LIST_SEPARATOR = "|"
 #: more distinct labels than this is refused (a segment column holds few labels)
 MAX_SEGMENTS = 200
 _SUFFIXES = (".parquet", ".csv", ".tsv", ".item", ".user", ".txt")
@@ -81,7 +89,7 @@ def table_columns(path: str | Path, what: str) -> list[str]:
     table = _open(p, what)
     try:
         return list(table.names())
-    except READ_ERRORS as exc:
+    except read_errors() as exc:
         raise InputError(
             f"{what} {p}: cannot be read ({polars_reason(exc)}); check the file"
         ) from None
@@ -126,6 +134,8 @@ def segment_source(column: str, items: Any, users: Any) -> str:
 
 
 def _label_type(dtype: Any) -> bool:
+    import polars as pl
+
     return bool(
         dtype == pl.String
         or dtype.is_integer()
@@ -137,6 +147,8 @@ def _label_type(dtype: Any) -> bool:
 
 def _labels(series: pl.Series, where: str) -> tuple[npt.NDArray[np.int64], list[str]]:
     """(table row, label) pairs; nulls and empty labels left out."""
+    import polars as pl
+
     dtype = series.dtype
     if isinstance(dtype, pl.List) and _label_type(dtype.inner):
         frame = pl.DataFrame({"row": np.arange(series.len()), "label": series}).explode("label")
@@ -152,6 +164,18 @@ def _labels(series: pl.Series, where: str) -> tuple[npt.NDArray[np.int64], list[
     values = series.cast(pl.String)
     keep = (values.is_not_null() & (values != "")).to_numpy()
     return np.flatnonzero(keep).astype(np.int64), values.filter(pl.Series(keep)).to_list()
+
+
+def split_text_labels(series: pl.Series) -> pl.Series:
+    """A text table's label column as lists: ``"A|B"`` names segments ``A`` and ``B``
+    (pieces stripped of surrounding white space; empty pieces name none). Text tables have no
+    list type, so ``|`` gives them the list semantics of a parquet list column; columns that
+    are not text are returned as they are."""
+    import polars as pl
+
+    if series.dtype != pl.String:
+        return series
+    return series.str.split(LIST_SEPARATOR).list.eval(pl.element().str.strip_chars())
 
 
 def load_segment_labels(
@@ -186,12 +210,15 @@ def load_segment_labels(
         frame = table.collect([key, col])
     except (InputError, UsageError):
         raise
-    except READ_ERRORS as exc:
+    except read_errors() as exc:
         raise InputError(
             f"{what} {p}: cannot be read ({polars_reason(exc)}); check the file"
         ) from None
     ids = unique_ids_from_series(frame[key], f"{what} {p}", key)
-    rows, labels = _labels(frame[col], f"{what} {p}: column {col!r}")
+    labels_col = frame[col]
+    if p.suffix.lower() != ".parquet":
+        labels_col = split_text_labels(labels_col)
+    rows, labels = _labels(labels_col, f"{what} {p}: column {col!r}")
     pos = map_ids(ids, np.asarray(keys, dtype=str))
     key_of_row = np.full(ids.shape[0], -1, dtype=np.int64)
     key_of_row[pos[pos >= 0]] = np.flatnonzero(pos >= 0)

@@ -10,17 +10,34 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from complement.io.parquet import parquet_columns, read_parquet
 
-__all__ = ["READ_ERRORS", "Table", "csv_quote_char", "describe_columns", "open_table"]
+if TYPE_CHECKING:
+    import polars as pl
+
+__all__ = [
+    "Table",
+    "csv_quote_char",
+    "describe_columns",
+    "open_table",
+    "read_errors",
+]
 
 _SNIFF_BYTES = 64 * 1024
 _HEADER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_:. -]{0,31}")
-#: A read error from polars: any of its exception types, or a panic of its Rust core.
-READ_ERRORS: tuple[type[BaseException], ...] = (Exception, pl.exceptions.PanicException)
+
+
+def read_errors() -> tuple[type[BaseException], ...]:
+    """A read error from polars: any of its exception types, or a panic of its Rust core.
+
+    A function, so that polars is imported only where a table is read (``except
+    read_errors():`` is evaluated only when an exception reaches it).
+    """
+    import polars as pl
+
+    return (Exception, pl.exceptions.PanicException)
 
 
 def csv_quote_char(path: Path, separator: str) -> str | None:
@@ -93,6 +110,8 @@ def open_table(path: Path, what: str) -> Table:
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         return _Parquet(path, f"{what} {path}")
+    import polars as pl
+
     sep = "," if suffix == ".csv" else "\t"
     return _Csv(
         pl.scan_csv(

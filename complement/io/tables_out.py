@@ -8,13 +8,37 @@ from __future__ import annotations
 
 import io
 import math
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
+if TYPE_CHECKING:
+    import polars as pl
 
-__all__ = ["RUN_COLUMNS", "parquet_bytes", "qrels_text", "run_scores", "trec_run_text"]
+__all__ = [
+    "RUN_COLUMNS",
+    "parquet_bytes",
+    "qrels_text",
+    "ranking_schema",
+    "run_scores",
+    "trec_run_text",
+]
 
 #: the columns a rankings frame must have to be written as a TREC run
 RUN_COLUMNS = ("user_id", "rank", "item_id", "score")
+
+
+def ranking_schema() -> dict[str, Any]:
+    """The columns of a rankings table (``--rankings``) and their polars dtypes (a function:
+    polars loads only when a table is built)."""
+    import polars as pl
+
+    return {
+        "system": pl.Utf8,
+        "user_id": pl.Utf8,
+        "rank": pl.Int64,
+        "item_id": pl.Utf8,
+        "score": pl.Float64,
+        "hit": pl.Boolean,
+    }
 
 
 def parquet_bytes(frame: pl.DataFrame) -> bytes:

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from complement.io.tables_out import ranking_schema
 from complement.pipeline.context import Context
 from complement.pipeline.exports import (
-    RANKING_SCHEMA,
     Ranked,
     oracle_select_choice,
     rankings_frame,
@@ -69,7 +69,7 @@ def align_rankings_frame(ctx: Context, result: Any) -> pl.DataFrame:
         frame = rankings_frame(ctx, systems, ranked.ev, item_ids=ids[ranked.index])
         parts.append(frame.select(pl.lit(setting, dtype=pl.Utf8).alias("setting"), pl.all()))
     if not parts:  # every setting skipped
-        return pl.DataFrame(schema={"setting": pl.Utf8, **RANKING_SCHEMA})
+        return pl.DataFrame(schema={"setting": pl.Utf8, **ranking_schema()})
     return pl.concat(parts)
 
 

@@ -17,6 +17,11 @@ Layout of ``complement.compare/1`` (keys in this order)::
     diversity     {view, n_items, effective_rank: {view}, k: {"<K>": {coverage: {view},
                   intra_list_diversity: {view}}}} (k: with a log)
     segments      with --segment-col: the user-level "k" table per segment
+    pair_segments with --segment-col: per item segment, every pair's item-level overlap@k
+                  table ({column, source, minimum, unit: "items", n_unassigned, by_segment:
+                  {label: {n_items, pairs: {a: {b: {k: {"<k>": {overlap, jaccard,
+                  overlap_median, zero_fraction, ci95}}}}}} or {n_items, too_small}}});
+                  user segments: {column, source, status: "not applicable", reason}
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from complement.pipeline.many import ManyContext, view_inputs
 from complement.pipeline.provenance import provenance
 from complement.pipeline.section import Section, make_section
 from complement.pipeline.segments import (
+    compare_pair_segments,
     compare_segments,
     diversity_part,
     diversity_view,
@@ -98,8 +104,12 @@ def run_compare(ctx: ManyContext) -> Section:
     if users is not None:
         definitions = {**evaluation.DEFINITIONS, **definitions}
     segments: Any = None
+    pair_segments: dict[str, Any] = {}
     if ctx.segments is not None:
         definitions.update(segments_core.DEFINITIONS)
+        definitions.update(segments_core.PAIR_DEFINITIONS)
+        found = compare_pair_segments(ctx.segments, items, settings)
+        pair_segments = {"pair_segments": found if isinstance(found, dict) else found.to_dict()}
         if users is None or ctx.log is None:
             segments = {"column": ctx.segments.column, "status": "not run", "reason": NO_LOG}
         else:
@@ -122,6 +132,7 @@ def run_compare(ctx: ManyContext) -> Section:
             div_view,
         ),
         **segments_part(segments),
+        **pair_segments,
     )
 
 

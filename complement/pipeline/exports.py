@@ -21,22 +21,22 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import polars as pl
 
 from complement.core.evaluation import EvalData
 from complement.core.hits import HitsResult
 from complement.core.metrics import evaluate_lists, hit_matrix, row_isin
 from complement.core.popularity import GROUPS, item_counts
 from complement.errors import InputError, UsageError
-from complement.io.tables_out import parquet_bytes, qrels_text, trec_run_text
+from complement.io.tables_out import parquet_bytes, qrels_text, ranking_schema, trec_run_text
 from complement.pipeline.context import Context
 from complement.pipeline.section import Section
 
-if TYPE_CHECKING:  # the oracle (and its scipy) loads only when it runs
+if TYPE_CHECKING:  # the oracle (and its scipy) loads only when it runs; polars when a
+    import polars as pl  # table is built
+
     from complement.core.oracle import OracleResult
 
 __all__ = [
-    "RANKING_SCHEMA",
     "Ranked",
     "export_files",
     "oracle_select_choice",
@@ -53,16 +53,6 @@ __all__ = [
 #: the collaborative's, neither (the JSON's ``user_classes``: both, semantic_only,
 #: collaborative_only, no_hit)
 USER_CLASSES = ("both", "semantic", "collaborative", "none")
-
-
-RANKING_SCHEMA: dict[str, Any] = {
-    "system": pl.Utf8,
-    "user_id": pl.Utf8,
-    "rank": pl.Int64,
-    "item_id": pl.Utf8,
-    "score": pl.Float64,
-    "hit": pl.Boolean,
-}
 
 
 @dataclass(frozen=True)
@@ -157,6 +147,8 @@ def rankings_frame(
 
     ``item_ids[j]`` is the id of item index ``j`` of the lists (default: the views' ids).
     """
+    import polars as pl
+
     ev = ev if ev is not None else ctx.evaluation.test
     users = _user_ids(ctx, ev)
     ids = np.asarray(ctx.views.ids if item_ids is None else item_ids).astype(str)
@@ -179,12 +171,14 @@ def rankings_frame(
             )
         )
     if not parts:
-        return pl.DataFrame(schema=RANKING_SCHEMA)
+        return pl.DataFrame(schema=ranking_schema())
     return pl.concat(parts)
 
 
 def qrels_frame(ctx: Context, ev: EvalData | None = None) -> pl.DataFrame:
     """The test targets of the evaluated users: one row per (user_id, item_id)."""
+    import polars as pl
+
     ev = ev if ev is not None else ctx.evaluation.test
     users = _user_ids(ctx, ev)
     ids = np.asarray(ctx.views.ids).astype(str)
@@ -208,6 +202,8 @@ def _one_word(values: pl.Series, what: str) -> None:
 
 def run_files(run_dir: str, rankings: pl.DataFrame, qrels: pl.DataFrame) -> list[tuple[str, bytes]]:
     """``<run_dir>/<system>.run`` for each system and ``<run_dir>/qrels.txt``."""
+    import polars as pl
+
     _one_word(rankings["user_id"], "user id")
     _one_word(rankings["item_id"], "item id")
     _one_word(qrels["user_id"], "user id")
@@ -232,6 +228,8 @@ def per_user_frame(ctx: Context, sections: Mapping[str, Section | None]) -> pl.D
     each fusion at that K (score_interpolation at that K's alpha) and the oracle bounds
     ``oracle_union``, ``oracle_budget``, ``oracle_select`` (recall only).
     """
+    import polars as pl
+
     found = _sections(sections)
     ev = ctx.evaluation.test
     users = _user_ids(ctx, ev)
@@ -297,6 +295,8 @@ def per_item_frame(ctx: Context, sections: Mapping[str, Section | None]) -> pl.D
     overlap@k / jaccard@k (overlap; null for items that were not queries), private energy
     (structure; the target view of --direction), probe_split and each capacity's per-item
     cosine and squared error of the mapped vector (probe)."""
+    import polars as pl
+
     found = _sections(sections)
     n = ctx.views.n_items
     cols: dict[str, Any] = {"item_id": pl.Series(np.asarray(ctx.views.ids).astype(str))}
@@ -338,6 +338,8 @@ def per_item_frame(ctx: Context, sections: Mapping[str, Section | None]) -> pl.D
 def _probe_columns(res: Any, n: int) -> dict[str, pl.Series]:
     """probe_split (train / test / both for shift none / null: neither), and per capacity the
     cosine and squared error of each item's mapped vector."""
+    import polars as pl
+
     split: list[str | None] = [None] * n
     train, test = set(res.shift.train.tolist()), set(res.shift.test.tolist())
     for i in range(n):

@@ -29,6 +29,7 @@ __all__ = [
     "oracle_segments",
     "overlap_segments",
     "compare_segments",
+    "compare_pair_segments",
     "segments_part",
 ]
 
@@ -151,4 +152,25 @@ def overlap_segments(
         }
     return segments_core.item_segment_overlap(
         seg, result.query_index, result.per_item, int(result.n_items), seed=settings["seed"]
+    )
+
+
+def compare_pair_segments(
+    seg: segments_core.Segments, items: Any, settings: Any
+) -> segments_core.SegmentsResult | dict[str, Any]:
+    """compare's item-level pairwise table per item segment, from the whole run's neighbour
+    lists (no new search); user segments do not apply to item-level agreement."""
+    if seg.source != "items":
+        return {
+            "column": seg.column,
+            "source": seg.source,
+            "status": "not applicable",
+            "reason": "pairwise overlap is item-level; user segments cut the user-level tables",
+        }
+    counts = {
+        key: np.rint(np.asarray(values, dtype=np.float64) * key[2]).astype(np.int64)
+        for key, values in items.per_item.items()
+    }
+    return segments_core.item_segment_pairs(
+        seg, items.query_index, counts, int(items.n_items), seed=settings["seed"]
     )

@@ -7,6 +7,8 @@ import json
 import pytest
 from reportdata import write_dataset
 
+from complement.report.html import render_html
+from complement.report.markdown import render_markdown
 from complement.report.model import document_tables
 from tests.conftest import FIXTURE
 
@@ -112,6 +114,62 @@ def test_overlap_item_segments_and_user_segments_refused(invoke):
     assert "Mean overlap@k by segment of genres" in result.output
     result, _ = invoke("overlap", *CONFIG, "--k", "10", "--segment-col", "activity")
     assert result.exit_code == 2 and "item-level" in result.output
+
+
+def test_compare_pairs_per_genre_from_the_lists_already_found(invoke):
+    """compare --segment-col genres: every pair's item-level table per genre; sem–cf agrees
+    with the overlap command's genre table (the same per-item overlaps); user segments do not
+    apply to it."""
+    ids = FIXTURE / "item_ids.npy"
+    views = [("sem", "sem.npy"), ("cf", "cf.npy"), ("cf1", "cf_seed1.npy")]
+    args = [a for n, f in views for a in ("--view", f"{n}={FIXTURE / f}:{ids}")]
+    result, doc = invoke("compare", *CONFIG, *args, *FAST, "--segment-col", "genres")
+    assert result.exit_code == 0, result.output
+    seg = doc["pair_segments"]
+    assert list(doc).index("pair_segments") == list(doc).index("segments") + 1
+    assert (seg["column"], seg["source"], seg["unit"], seg["minimum"]) == (
+        "genres", "items", "items", 20,
+    )  # fmt: skip
+    by = seg["by_segment"]
+    assert by["unknown"] == {"n_items": by["unknown"]["n_items"], "too_small": True}
+    assert set(by) == set(doc["segments"]["by_segment"])
+    pairs = [("sem", "cf"), ("sem", "cf1"), ("cf", "cf1")]
+    for row in (r for r in by.values() if not r.get("too_small")):
+        assert [(a, b) for a in row["pairs"] for b in row["pairs"][a]] == pairs
+        for a, b in pairs:
+            for k in ("10", "20"):
+                cell = row["pairs"][a][b]["k"][k]
+                assert set(cell) == {"overlap", "jaccard", "overlap_median", "zero_fraction",
+                                     "ci95"}  # fmt: skip
+                assert 0 <= cell["jaccard"] <= cell["overlap"] <= 1
+                assert cell["ci95"][0] <= cell["overlap"] <= cell["ci95"][1]
+    # the n_items-weighted mean over a partition would be the whole; genres overlap, so check
+    # against the overlap command, whose genre table has the same per-item values
+    _, ref = invoke("overlap", *CONFIG, "--k", "10,20", "--segment-col", "genres")
+    for name, row in ref["segments"]["by_segment"].items():
+        assert by[name]["n_items"] == row["n_items"]
+        if row.get("too_small"):
+            continue
+        for k in ("10", "20"):
+            got = by[name]["pairs"]["sem"]["cf"]["k"][k]
+            assert got["overlap"] == pytest.approx(row["k"][k]["overlap"], rel=1e-12)
+            assert got["jaccard"] == pytest.approx(row["k"][k]["jaccard"], rel=1e-12)
+            assert got["ci95"] == pytest.approx(row["k"][k]["ci95"], rel=1e-9)
+    assert "pair_segments" in doc["definitions"]
+    title = "Neighbour overlap@k of each pair by segment of genres"
+    assert title in result.output and "sem–cf1" in result.output
+    table = {t.key: t for t in document_tables(doc)}["compare.pair_segments"]
+    assert table.headers == ("k", "segment", "items", "sem–cf", "sem–cf1", "cf–cf1")
+    drama = next(r for r in table.rows if r[1] == "Drama")  # the first K's group
+    assert drama[3] == f"{by['Drama']['pairs']['sem']['cf']['k']['10']['overlap']:.3f}"
+    assert [r[3] for r in table.rows if r[1] == "unknown"] == ["too small"] * 2
+    assert title in render_markdown(doc) and title in render_html(doc)
+    _, by_activity = invoke("compare", *CONFIG, *args, *FAST, "--segment-col", "activity")
+    assert by_activity["pair_segments"]["status"] == "not applicable"
+    assert by_activity["pairs"] == doc["pairs"]  # the whole table does not change
+    assert {"compare.segments", "compare.pair_segments"} <= {
+        t.key for t in document_tables(by_activity)
+    }
 
 
 @pytest.fixture

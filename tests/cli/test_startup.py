@@ -64,6 +64,69 @@ def test_a_command_help_loads_only_that_command():
     assert loaded == {"complement.cli.commands.overlap"}
 
 
+def _npy_views(folder) -> tuple[str, str]:
+    """Two small views as .npy files (items x dims), the only inputs of an npy-only run."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    paths = []
+    for name, dim in (("sem", 16), ("cf", 8)):
+        path = folder / f"{name}.npy"
+        np.save(path, rng.standard_normal((60, dim)).astype(np.float32))
+        paths.append(str(path))
+    return paths[0], paths[1]
+
+
+#: what an npy-only run (no log, no tables) must not load: no table is read or written
+NPY_ONLY_OUT = ("polars", *HEAVY)
+
+
+@pytest.fixture(scope="module")
+def npy_overlap_modules(tmp_path_factory) -> set[str]:
+    """The modules loaded by an npy-only overlap through the pipeline (load_context,
+    run_overlap, the JSON document), in a fresh interpreter."""
+    folder = tmp_path_factory.mktemp("npy-only")
+    sem, cf = _npy_views(folder)
+    code = (
+        "import json\n"
+        "from pathlib import Path\n"
+        "from complement.config import resolve\n"
+        "from complement.pipeline import load_context, with_provenance\n"
+        "from complement.pipeline.engine import backend_for\n"
+        "from complement.pipeline.overlap import run_overlap\n"
+        f"flags = {{'semantic': {sem!r}, 'collaborative': {cf!r}, 'k': '5'}}\n"
+        f"settings = resolve('overlap', flags, cwd=Path({str(folder)!r}))\n"
+        "backend = backend_for(settings)\n"
+        "section = run_overlap(load_context(settings, backend))\n"
+        "doc = with_provenance(section, settings, backend)\n"
+        "assert doc['k']['5']['overlap'] >= 0, doc\n"
+        "json.dumps(doc)\n"
+    )
+    return modules_after(code)
+
+
+@pytest.mark.parametrize("heavy", NPY_ONLY_OUT)
+def test_npy_only_overlap_loads_no_table_library(npy_overlap_modules, heavy):
+    """An overlap of two .npy views reads and writes no table: polars stays out (its import
+    alone is about 0.1 s), and so do the heavy optional modules."""
+    assert "complement.pipeline.overlap" in npy_overlap_modules  # the run did happen
+    assert heavy not in npy_overlap_modules
+
+
+def test_npy_only_overlap_command_loads_no_table_library(tmp_path):
+    """``complement overlap a.npy b.npy`` (the whole command, JSON written) loads no polars."""
+    sem, cf = _npy_views(tmp_path)
+    argv = ["complement", "overlap", sem, cf, "--k", "5", "--quiet"]
+    argv += ["--json", str(tmp_path / "overlap.json")]
+    code = f"import os\nos.chdir({str(tmp_path)!r})\n" + HELP.replace(
+        "['complement', '--help']", repr(argv)
+    )
+    loaded = modules_after(code)
+    assert "complement.cli.commands.overlap" in loaded
+    assert (tmp_path / "overlap.json").is_file()  # the run did happen
+    assert not set(NPY_ONLY_OUT) & loaded, sorted(set(NPY_ONLY_OUT) & loaded)
+
+
 DRIVER_FILES = ("/proc/driver/nvidia/version", "/dev/nvidiactl", "/dev/nvidia0", "/dev/dxg")
 
 

@@ -19,7 +19,9 @@ from complement.core.compare import (
 from complement.core.evaluation import prepare_eval
 from complement.core.oracle_tables import oracle_from_lists
 from complement.core.overlap import item_overlap, linear_cka
+from complement.core.segments import MIN_ITEMS, Segments, item_segment_pairs
 from complement.core.splits import TEST, TRAIN
+from complement.core.stats import bootstrap_means
 from complement.errors import InputError, UsageError
 from complement.io.embeddings import Embeddings
 from complement.io.many import join_many
@@ -112,9 +114,51 @@ def test_overlap_matrices_match_brute_force():
             assert row.ci95[0] <= row.overlap <= row.ci95[1]
         i, j = names.index(p), names.index(q)
         assert stats.cka_linear == pytest.approx(linear_cka(mats[i], mats[j]), rel=1e-10)
-        assert stats.cka_debiased == pytest.approx(
-            _cka_debiased_brute(mats[i], mats[j]), rel=1e-9
-        )
+        assert stats.cka_debiased == pytest.approx(_cka_debiased_brute(mats[i], mats[j]), rel=1e-9)
+
+
+def test_pair_segments_match_brute_force():
+    """Per item segment, every pair's table over the segment's query items, from the lists
+    already found: brute-force neighbour sets, bootstrap of the segment's items; a segment of
+    every item is the whole table, a small one is too small."""
+    mats, names = _views(seed=2, n=90)
+    res = compare_items(mats, names, [3, 7], CPU, seed=5, sample=70)
+    query = res.query_index
+    knn = {n: _knn_brute(m, 7)[query] for n, m in zip(names, mats, strict=True)}
+    members = {
+        "all": np.arange(90),
+        "low": np.arange(45),
+        "odd": np.arange(1, 90, 2),
+        "tiny": np.array([0, 1, 2, 3]),
+    }
+    seg = Segments(
+        "g", "items", tuple(members), tuple(m.astype(np.int64) for m in members.values())
+    )
+    counts = {key: np.rint(ov * key[2]).astype(np.int64) for key, ov in res.per_item.items()}
+    doc = item_segment_pairs(seg, query, counts, 90, seed=5).to_dict()
+    assert (doc["unit"], doc["minimum"], doc["source"]) == ("items", MIN_ITEMS, "items")
+    by = doc["by_segment"]
+    assert by["tiny"] == {"n_items": int(np.isin(query, members["tiny"]).sum()), "too_small": True}
+    whole = {pair: stats.to_dict()["k"] for pair, stats in res.pairs.items()}
+    for name in ("all", "low", "odd"):
+        rows = np.flatnonzero(np.isin(query, members[name]))
+        assert by[name]["n_items"] == rows.size >= MIN_ITEMS
+        assert [(a, b) for a in by[name]["pairs"] for b in by[name]["pairs"][a]] == list(res.pairs)
+        for p, q in res.pairs:
+            got = by[name]["pairs"][p][q]["k"]
+            assert list(got) == ["3", "7"]
+            for k in (3, 7):
+                inter = np.array([len(set(knn[p][r, :k]) & set(knn[q][r, :k])) for r in rows])
+                row = got[str(k)]
+                assert row["overlap"] == pytest.approx(np.mean(inter / k), abs=1e-15)
+                assert row["jaccard"] == pytest.approx(np.mean(inter / (2 * k - inter)), abs=1e-15)
+                assert row["overlap_median"] == np.median(inter / k)
+                assert row["zero_fraction"] == np.mean(inter == 0)
+                means = bootstrap_means(inter / k, 1000, seed=5)
+                assert row["ci95"] == pytest.approx(np.percentile(means, [2.5, 97.5]), rel=1e-9)
+                if name == "all":  # every query item: the whole table, bit for bit
+                    assert row == {key: v for key, v in whole[(p, q)][str(k)].items()
+                                   if key != "chance"}  # fmt: skip
 
 
 def test_two_views_give_the_overlap_commands_numbers():
@@ -261,9 +305,7 @@ def test_user_level_matches_sets():
             assert row.unique_recall[v].value == pytest.approx(
                 np.mean([len(h) for h in unique] / size)
             )
-            assert row.recall[v].value == pytest.approx(
-                np.mean([len(h) for h in hits[v]] / size)
-            )
+            assert row.recall[v].value == pytest.approx(np.mean([len(h) for h in hits[v]] / size))
         union = np.array(
             [len(set().union(*(hits[v][u] for v in names))) for u in range(ev.n_users)]
         )
@@ -338,9 +380,7 @@ def test_anchor_restricts_pairs_and_ranks_what_each_view_adds():
     for v in ("a", "c"):
         both = np.array([len((top["b"][u] | top[v][u]) & tgt[u]) for u in range(ev.n_users)])
         assert anchor.budget[v].value == pytest.approx(np.mean(np.minimum(5, both) / size))
-        assert anchor.gain[v].value == pytest.approx(
-            anchor.budget[v].value - out.recall["b"].value
-        )
+        assert anchor.gain[v].value == pytest.approx(anchor.budget[v].value - out.recall["b"].value)
         adds = sum(len((top[v][u] & tgt[u]) - top["b"][u]) for u in range(ev.n_users))
         assert anchor.unique_hits[v] == adds
         only = sum(len((top["b"][u] & tgt[u]) - top[v][u]) for u in range(ev.n_users))

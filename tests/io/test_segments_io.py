@@ -56,6 +56,42 @@ def test_users_table_csv(users):
     assert _members(labels) == {"DE": [2], "FR": [0, 1]} and labels.n_unassigned == 1
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".tsv"])
+def test_text_table_labels_split_on_the_bar_like_a_list_column(items, tmp_path, suffix):
+    """``A|B`` in a CSV/TSV segment column is the list [A, B]: the same segments as the
+    parquet list column holding the same labels."""
+    sep = "," if suffix == ".csv" else "\t"
+    text = tmp_path / f"items{suffix}"
+    rows = ["1", "Action|Comedy"], ["2", "Comedy"], ["3", ""], ["4", ""], ["5", "Action|"]
+    text.write_text(
+        sep.join(["item_id", "genres"]) + "\n" + "".join(sep.join(r) + "\n" for r in rows)
+    )
+    keys = np.array(["5", "1", "2", "3", "9"])
+    from_text = load_segment_labels(text, "items", column="genres", key_col="item_id", keys=keys)
+    from_list = load_segment_labels(items, "items", column="genres", key_col="item_id", keys=keys)
+    assert from_text.names == from_list.names == ("Action", "Comedy")
+    assert _members(from_text) == _members(from_list) == {"Action": [0, 1], "Comedy": [1, 2]}
+    assert from_text.n_unassigned == from_list.n_unassigned == 2
+
+
+def test_bar_separated_user_labels_are_stripped_and_deduplicated(tmp_path):
+    path = tmp_path / "users.csv"
+    path.write_text('user_id,cohort\nu1,"2020 | trial"\nu2,2021\nu3,trial|trial||\nu4,\n')
+    keys = np.array(["u1", "u2", "u3", "u4"])
+    labels = load_segment_labels(path, "users", column="cohort", key_col="user_id", keys=keys)
+    assert _members(labels) == {"2020": [0], "2021": [1], "trial": [0, 2]}
+    assert labels.n_unassigned == 1
+
+
+def test_bar_is_kept_in_parquet_text_labels(tmp_path):
+    """Parquet has list columns: a text label there is one label, ``|`` and all."""
+    path = tmp_path / "items.parquet"
+    pl.DataFrame({"item_id": [1, 2], "kind": ["A|B", "A"]}).write_parquet(path)
+    keys = np.array(["1", "2"])
+    labels = load_segment_labels(path, "items", column="kind", key_col="item_id", keys=keys)
+    assert _members(labels) == {"A": [1], "A|B": [0]}
+
+
 def test_where_the_column_lives(items, users):
     assert segment_source("genres", items, None) == "items"
     assert segment_source("country", items, users) == "users"

@@ -3,7 +3,8 @@
 Diversity: coverage@K and intra-list diversity@K of every ranked list (views, fusions), the
 effective rank of every view's item matrix as a note. Segments: the headline figures of the
 document's own table for each ``--segment-col`` segment at every K; segments below the
-minimum size are listed as too small, without numbers.
+minimum size are listed as too small, without numbers. compare also has its item-level
+overlap@k of every pair per item segment (``pair_segments``).
 """
 
 from __future__ import annotations
@@ -151,10 +152,12 @@ def _source(seg: Mapping[str, Any]) -> str:
     return "item segments" if source == "items" else "user segments"
 
 
-def _notes(seg: Mapping[str, Any]) -> list[str]:
+def _notes(seg: Mapping[str, Any], *, restricted: bool = True) -> list[str]:
+    """Size rule, how a segment cuts (``restricted``: an item segment restricts targets),
+    unassigned rows."""
     unit = seg.get("unit", "users")
     notes = [f"segments with fewer than {count(seg.get('minimum'))} {unit} are too small"]
-    if seg.get("source") == "items":
+    if seg.get("source") == "items" and restricted:
         notes.append("item segment: targets restricted to the segment's items")
     if seg.get("source") == "activity":
         notes.append("cold/mid/hot = bottom 60% / next 20% / top 20% of users by history rows")
@@ -191,23 +194,64 @@ def _overlap_segments(seg: Mapping[str, Any]) -> Table:
     )
 
 
+def _pair_segments(doc: Mapping[str, Any], seg: Mapping[str, Any]) -> Table:
+    """compare: each pair's mean overlap@k per item segment, a column per pair."""
+    by = seg.get("by_segment") or {}
+    views = [str(v) for v in doc.get("views") or []]
+    pairs = [(a, b) for i, a in enumerate(views) for b in views[i + 1 :]]
+    sized = [s for s in by.values() if isinstance(s, Mapping) and not s.get("too_small")]
+    first = get(sized[0], "pairs", *pairs[0]) if sized and pairs else None
+    groups = []
+    for k in _cutoffs(first):
+        group = []
+        for label, node in by.items():
+            if node.get("too_small"):
+                group.append([k, str(label), count(node.get("n_items")), "too small",
+                              *([MISSING] * (len(pairs) - 1))])  # fmt: skip
+                continue
+            cells = [fmt(get(node, "pairs", a, b, "k", k, "overlap")) for a, b in pairs]
+            group.append([k, str(label), count(node.get("n_items")), *cells])
+        groups.append(group)
+    rows, ends = grouped(groups)
+    return make_table(
+        "compare.pair_segments",
+        f"Neighbour overlap@k of each pair by segment of {seg.get('column')} (query items)",
+        ["k", "segment", "items", *(f"{a}–{b}" for a, b in pairs)],
+        rows,
+        notes=[
+            *_notes(seg, restricted=False),
+            "jaccard@k, median, share with no common neighbour and 95% intervals of every "
+            "figure are in the JSON (pair_segments)",
+        ],
+        text=(1,),
+        group_ends=ends,
+    )
+
+
+def _not_run(key: str, seg: Mapping[str, Any], title: str) -> Table:
+    return make_table(key, title, ["segment"], notes=[f"{seg['status']}: {seg.get('reason')}"])
+
+
 def segment_tables(kind: str, doc: Mapping[str, Any]) -> list[Table]:
-    """The ``segments`` part of a hits, oracle, overlap or compare document."""
+    """The ``segments`` part of a hits, oracle, overlap or compare document (and compare's
+    ``pair_segments``)."""
+    tables: list[Table] = []
     seg = doc.get("segments")
-    if not isinstance(seg, Mapping):
-        return []
-    if "status" in seg:
-        return [
-            make_table(
-                f"{kind}.segments",
-                f"By segment of {seg.get('column')}",
-                ["segment"],
-                notes=[f"{seg['status']}: {seg.get('reason')}"],
-            )
-        ]
-    if kind == "overlap":
-        return [_overlap_segments(seg)]
-    return [_user_segments(kind, doc, seg)]
+    if isinstance(seg, Mapping):
+        if "status" in seg:
+            tables.append(_not_run(f"{kind}.segments", seg, f"By segment of {seg.get('column')}"))
+        elif kind == "overlap":
+            tables.append(_overlap_segments(seg))
+        else:
+            tables.append(_user_segments(kind, doc, seg))
+    pairs = doc.get("pair_segments") if kind == "compare" else None
+    if isinstance(pairs, Mapping):
+        title = f"Neighbour overlap@k of each pair by segment of {pairs.get('column')}"
+        if "status" in pairs:
+            tables.append(_not_run("compare.pair_segments", pairs, title))
+        else:
+            tables.append(_pair_segments(doc, pairs))
+    return tables
 
 
 def extra_tables(kind: str, doc: Mapping[str, Any]) -> list[Table]:
