@@ -191,7 +191,9 @@ def _thresholds_for(
     has no full list yet, a value with at least ``w`` entries of the tile ``>=`` it."""
     t = kth.copy()
     cold = np.flatnonzero(~np.isfinite(t))
-    if cold.size:
+    if cold.size == t.size and axis == 1:  # a diagonal tile: every row, no copy
+        t[:] = thresholds(s, w)
+    elif cold.size:
         sub = s[cold] if axis == 1 else np.ascontiguousarray(s[:, cold].T)
         t[cold] = thresholds(sub, w)
     return t
