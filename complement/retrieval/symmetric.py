@@ -41,6 +41,10 @@ __all__ = ["MAX_TILE_ROWS", "SELF_BYTES", "applies", "self_topk"]
 
 #: Most rows in one tile: a tile of scores is MAX_TILE_ROWS² float32 (64 MB) per worker.
 MAX_TILE_ROWS = 4096
+#: Bytes of the tiles of scores of all worker threads together (as the block path's
+#: ``cpu.SCRATCH_BYTES``), at least 16 MB per worker: many cores get smaller tiles.
+TILE_BYTES = 128 * 1024 * 1024
+MIN_TILE_BYTES = 16 * 1024 * 1024
 #: Fewest items for the symmetric path (at least two tiles of a useful size).
 MIN_ROWS = 4096
 #: Largest float32 copy of the scaled catalogue the symmetric path makes (larger catalogues,
@@ -57,14 +61,17 @@ _EMPTY = np.uint64(0xFFFFFFFFFFFFFFFF)
 _LOW = np.uint64(0xFFFFFFFF)
 
 
-def applies(n: int, d: int, w: int) -> bool:
+def applies(n: int, d: int, w: int, n_workers: int | None = None) -> bool:
     """Whether :func:`self_topk` takes an ``n`` × ``d`` catalogue with lists of ``w``."""
-    tile = _tile_rows(n)
+    tile = _tile_rows(n, max(1, n_workers or workers()))
     return n >= MIN_ROWS and n * d * 4 <= SELF_BYTES and 8 * GROUPS_PER_K * w <= tile - 1
 
 
-def _tile_rows(n: int) -> int:
-    tiles = -(-n // MAX_TILE_ROWS)
+def _tile_rows(n: int, n_workers: int) -> int:
+    """Rows per tile: at most MAX_TILE_ROWS and the workers' share of TILE_BYTES, balanced."""
+    share = max(MIN_TILE_BYTES, TILE_BYTES // n_workers)
+    most = min(MAX_TILE_ROWS, int((share // 4) ** 0.5))
+    tiles = -(-n // most)
     return -(-n // tiles)
 
 
@@ -235,7 +242,8 @@ def self_topk(
     n = int(matrix.shape[0])
     kk = min(k, n - 1)
     w = min(n - 1, kk + band)
-    tile = tile_rows or _tile_rows(n)
+    n_workers = max(1, threads or workers())
+    tile = tile_rows or _tile_rows(n, n_workers)
     last = n - (n - 1) // tile * tile
     if min(tile, last) <= GROUPS_PER_K * w:
         raise ValueError(f"tiles of {min(tile, last)} rows are too small for lists of {w}")
@@ -245,7 +253,6 @@ def self_topk(
     lists = _Lists(n, w, tile)
     starts = list(range(0, n, tile))
     jobs = [(a, a) for a in starts] + [(a, b) for a in starts for b in starts if b > a]
-    n_workers = max(1, threads or workers())
     pool = Pool(n_workers, tile, tile, mask_rows=MASK_ROWS)
     total = sum((min(n, a + tile) - a) * (min(n, b + tile) - b) for a, b in jobs)
     done = [0]
