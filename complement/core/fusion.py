@@ -37,7 +37,7 @@ from complement.core.interpolation import (
     score_views,
 )
 from complement.core.ranking import unit_rows
-from complement.core.rerank import Reranker
+from complement.core.rerank import CandidateZ, Reranker
 from complement.retrieval import Backend, user_topk
 
 __all__ = [
@@ -111,10 +111,13 @@ def gated_ranked(
     sv: ScoreViews,
     model: Reranker,
     view_lists: Mapping[str, npt.NDArray[np.int64]],
+    *,
+    cand_z: CandidateZ | None = None,
 ) -> Ranked:
     """Top ``model.k`` of the gated fusion (``view_lists``: the views' own lists of ``ev``'s
-    users, at least ``model.k`` long: the candidates and the agreement feature)."""
-    return model.ranked(ev, sv, view_lists)
+    users, at least ``model.k`` long: the candidates and the agreement feature; ``cand_z``:
+    their :func:`complement.core.rerank.candidate_z`, shared by several models)."""
+    return model.ranked(ev, sv, view_lists, cand_z=cand_z)
 
 
 def concat_fixed_ranked(ev: EvalData, sv: ScoreViews, k: int, backend: Backend) -> Ranked:

@@ -41,11 +41,13 @@ from complement.retrieval import Backend, user_topk
 __all__ = [
     "ALPHA_GRID",
     "AlphaSearch",
+    "ItemMoments",
     "Ranked",
     "ScoreViews",
     "ViewStats",
     "check_alpha",
     "choose_alpha",
+    "item_moments",
     "mixture_ranked",
     "score_views",
     "view_ranked",
@@ -60,11 +62,16 @@ _ITEM_VALUES = 1 << 23
 
 @dataclass(frozen=True)
 class ScoreViews:
-    """Both views' own-score queries (evaluated users) and items ``[y_S | y_C]`` (float32)."""
+    """Both views' own-score queries (evaluated users) and items ``[y_S | y_C]`` (float32).
+
+    ``moments``: each view's item mean and covariance once computed, shared with the
+    ScoreViews of another phase built ``like`` this one on the same items.
+    """
 
     sem_queries: npt.NDArray[np.float32]
     cf_queries: npt.NDArray[np.float32]
     items: npt.NDArray[np.float32]
+    moments: dict[str, ItemMoments] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def dim_sem(self) -> int:
@@ -73,7 +80,13 @@ class ScoreViews:
     @cached_property
     def stats(self) -> dict[str, ViewStats]:
         """Each view's per-user mean and sd of its own scores (computed once)."""
-        return {name: view_stats(*self.view(name)) for name in ("semantic", "collaborative")}
+        out = {}
+        for name in ("semantic", "collaborative"):
+            queries, items = self.view(name)
+            if name not in self.moments:
+                self.moments[name] = item_moments(items)
+            out[name] = view_stats(queries, items, self.moments[name])
+        return out
 
     def view(self, name: str) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
         """``(queries, items)`` of one view (``semantic`` or ``collaborative``)."""
@@ -99,15 +112,26 @@ def score_views(
     *,
     sem_users: npt.NDArray[Any] | None = None,
     cf_users: npt.NDArray[Any] | None = None,
+    like: ScoreViews | None = None,
 ) -> ScoreViews:
-    """Each view's own scores as one query and one item block (see the module definitions)."""
+    """Each view's own scores as one query and one item block (see the module definitions).
+
+    ``like``: the ScoreViews of another phase of the same views; when its item block is the
+    same (it is unless the scaling differs), it is shared with its item moments.
+    """
     qs, scale_s = user_queries(ev, sem, user_vectors=sem_users)
     qc, scale_c = user_queries(ev, cf, user_vectors=cf_users)
-    items = np.hstack([_own_items(sem, scale_s), _own_items(cf, scale_c)])
+    items = np.ascontiguousarray(
+        np.hstack([_own_items(sem, scale_s), _own_items(cf, scale_c)]), dtype=np.float32
+    )
+    moments: dict[str, ItemMoments] = {}
+    if like is not None and like.items.shape == items.shape and np.array_equal(like.items, items):
+        items, moments = like.items, like.moments
     return ScoreViews(
         sem_queries=np.ascontiguousarray(qs, dtype=np.float32),
         cf_queries=np.ascontiguousarray(qc, dtype=np.float32),
-        items=np.ascontiguousarray(items, dtype=np.float32),
+        items=items,
+        moments=moments,
     )
 
 
@@ -119,8 +143,16 @@ class ViewStats:
     sd: npt.NDArray[np.float64]
 
 
-def view_stats(queries: npt.NDArray[Any], items: npt.NDArray[Any]) -> ViewStats:
-    """``μ(u) = q_u · mean(y)``, ``σ(u) = sqrt(q_uᵀ Cov(y) q_u)`` (population, float64)."""
+@dataclass(frozen=True)
+class ItemMoments:
+    """Mean and population covariance of one view's item rows (float64)."""
+
+    mean: npt.NDArray[np.float64]
+    cov: npt.NDArray[np.float64]
+
+
+def item_moments(items: npt.NDArray[Any]) -> ItemMoments:
+    """``mean(y)`` and ``Cov(y)`` (population), summed in float64 blocks."""
     n, d = int(items.shape[0]), int(items.shape[1])
     step = max(1, _ITEM_VALUES // max(1, d))
     total = np.zeros(d, dtype=np.float64)
@@ -132,6 +164,18 @@ def view_stats(queries: npt.NDArray[Any], items: npt.NDArray[Any]) -> ViewStats:
         centred = np.asarray(items[s : s + step], dtype=np.float64) - m
         cov += centred.T @ centred
     cov /= max(1, n)
+    return ItemMoments(mean=m, cov=cov)
+
+
+def view_stats(
+    queries: npt.NDArray[Any], items: npt.NDArray[Any], moments: ItemMoments | None = None
+) -> ViewStats:
+    """``μ(u) = q_u · mean(y)``, ``σ(u) = sqrt(q_uᵀ Cov(y) q_u)`` (population, float64).
+
+    ``moments``: :func:`item_moments` of ``items`` when already known.
+    """
+    mo = moments if moments is not None else item_moments(items)
+    m, cov = mo.mean, mo.cov
     q = np.asarray(queries, dtype=np.float64)
     var = np.empty(q.shape[0], dtype=np.float64)
     for s in range(0, q.shape[0], _USER_BLOCK):

@@ -45,7 +45,7 @@ from complement.core.fusion import (
 from complement.core.hits import scoring_name
 from complement.core.oracle_tables import OracleAtK, oracle_from_lists
 from complement.core.ranking import user_queries
-from complement.core.rerank import Reranker, fit_reranker
+from complement.core.rerank import Reranker, candidate_z, fit_reranker
 from complement.errors import UsageError
 from complement.retrieval import Backend, get_backend, user_topk
 
@@ -170,7 +170,7 @@ def complement_oracle(
     step()
     rrf, scores["rrf"] = rrf_ranked(views["semantic"], views["collaborative"], kmax)
     step()
-    sv_valid = score_views(ev_valid, sem, cf, sem_users=sem_users, cf_users=cf_users)
+    sv_valid = score_views(ev_valid, sem, cf, sem_users=sem_users, cf_users=cf_users, like=sv)
     search = choose_alpha(ev_valid, sv_valid, ks, backend, fixed=alpha)
     done += len(ALPHA_GRID)
     step()
@@ -180,10 +180,14 @@ def complement_oracle(
         if a == search.alpha[kmax]:
             scores["score_interpolation"] = interp_scores
         step()
-    gates = {k: fit_reranker(ev_valid, sv_valid, search.view_lists, k) for k in ks}
+    # each phase's standardised scores of the candidates once, at the largest K (every K's
+    # candidates are a prefix of those lists)
+    valid_z = candidate_z(sv_valid, search.view_lists, kmax)
+    gates = {k: fit_reranker(ev_valid, sv_valid, search.view_lists, k, cand_z=valid_z) for k in ks}
+    test_z = candidate_z(sv, views, kmax)
     gated: dict[int, npt.NDArray[np.int64]] = {}
     for k in ks:
-        gated[k], gated_scores = gated_ranked(ev, sv, gates[k], views)
+        gated[k], gated_scores = gated_ranked(ev, sv, gates[k], views, cand_z=test_z)
         if k == kmax:
             scores["gated"] = gated_scores
         step()

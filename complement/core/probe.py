@@ -44,10 +44,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from complement.core import probe_models
+from complement.core import probe_models, torch_prefetch
 from complement.core.probe_metrics import (  # RecTask, rec_task: re-exported for callers
     RecTask,
     SetMetrics,
+    TrueSide,
     l2_rows,
     list_jaccard,
     r2_scores,
@@ -309,7 +310,9 @@ def run_probe(
     ``epochs``: MLPs train exactly that many epochs without a holdout (None: early stopping,
     at most ``max_epochs``); ``raw``: no L2 row normalisation. An MLP's fit under the reference
     runs in a second thread beside the fit under the shift (each on one torch thread, the
-    network initialised under a lock: the same bits as one after the other).
+    network initialised under a lock: the same bits as one after the other). With an MLP to
+    fit, torch starts loading in a background thread at once, while the capacities before it
+    fit; each set's true-side metrics are computed for the first capacity and reused.
     """
     if source.shape[0] != target.shape[0]:
         raise UsageError("the two views must have the same items (join them first)")
@@ -330,19 +333,24 @@ def run_probe(
     rec_true = recall_of(rec, true_lists) if rec is not None and true_lists is not None else None
     separate = reference.kind != shift.kind
     results: dict[str, CapacityResult] = {}
+    # the true side of each set's metrics, computed for the first capacity, kept for the others
+    train_side, test_side = TrueSide(), TrueSide()
+    if any(c in probe_models.MLP_LAYERS for c in capacities):
+        torch_prefetch.prefetch_torch()  # torch loads while the capacities before the MLPs fit
     with ExitStack() as stack:
+        stack.callback(torch_prefetch.join_prefetch)
         pool: ThreadPoolExecutor | None = None
-        if separate and any(c in probe_models.MLP_LAYERS for c in capacities):
-            stack.enter_context(probe_models.torch_session())
-            pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
         for capacity in capacities:
             if progress is not None:
                 progress(capacity)
             ahead: Future[tuple[F64, dict[str, Any]]] | None = None
-            if pool is not None and capacity in probe_models.MLP_LAYERS:
+            if separate and capacity in probe_models.MLP_LAYERS:
+                if pool is None:  # one torch session for both threads, from the first MLP on
+                    stack.enter_context(probe_models.torch_session())
+                    pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
                 ahead = pool.submit(_mapped, capacity, xs, yt, reference, opts)
             mapped, info = _mapped(capacity, xs, yt, shift, opts)
-            test = set_metrics(yt[shift.test], mapped[shift.test], backend, seed)
+            test = set_metrics(yt[shift.test], mapped[shift.test], backend, seed, side=test_side)
             if not separate:
                 random_test = (test.r2, test.r2_uniform)
             else:
@@ -355,7 +363,9 @@ def run_probe(
             lists = rec_lists(rec, mapped, backend) if rec is not None else None
             results[capacity] = CapacityResult(
                 capacity=capacity,
-                train=set_metrics(yt[shift.train], mapped[shift.train], backend, seed),
+                train=set_metrics(
+                    yt[shift.train], mapped[shift.train], backend, seed, side=train_side
+                ),
                 test=test,
                 fit=info,
                 random_test=random_test,

@@ -26,6 +26,7 @@ __all__ = [
     "REC_K",
     "RecTask",
     "SetMetrics",
+    "TrueSide",
     "anchor_spearman",
     "average_ranks",
     "geojac",
@@ -67,10 +68,46 @@ def mean_cosine(a: F64, b: F64) -> float:
     return float(np.einsum("ij,ij->i", l2_rows(a), l2_rows(b)).mean())
 
 
-def geojac(true: F64, mapped: F64, backend: Backend, k: int = GEOJAC_K) -> tuple[float, int]:
-    """Mean Jaccard of the k-NN lists within the set (true vs mapped), and the k used."""
+class TrueSide:
+    """What the metrics of one item set derive from its true target rows alone (the k-NN
+    lists, the anchors' centred similarity ranks), kept for the next capacity scored on the
+    same set. It holds them only for rows equal to the last ones seen (else starts afresh),
+    and keeps the anchor ranks only up to ``KEEP_BYTES`` (larger sets recompute them)."""
+
+    KEEP_BYTES = 64 * 1024 * 1024
+
+    def __init__(self) -> None:
+        self.true: F64 | None = None
+        self.values: dict[Any, Any] = {}
+
+    def of(self, true: F64) -> dict[Any, Any]:
+        """The values kept for ``true`` (an empty dict to fill when the rows changed)."""
+        if (
+            self.true is None
+            or self.true.shape != true.shape
+            or not np.array_equal(self.true, true)
+        ):
+            self.true, self.values = np.array(true, copy=True), {}
+        return self.values
+
+
+def geojac(
+    true: F64,
+    mapped: F64,
+    backend: Backend,
+    k: int = GEOJAC_K,
+    *,
+    kept: dict[Any, Any] | None = None,
+) -> tuple[float, int]:
+    """Mean Jaccard of the k-NN lists within the set (true vs mapped), and the k used
+    (``kept``: :meth:`TrueSide.of` the true rows, holding their k-NN lists once computed)."""
     k = min(k, true.shape[0] - 1)
-    nt = item_knn(true.astype(np.float32), k, backend)
+    key = ("knn", k)
+    nt = None if kept is None else kept.get(key)
+    if nt is None:
+        nt = item_knn(true.astype(np.float32), k, backend)
+        if kept is not None:
+            kept[key] = nt
     nm = item_knn(mapped.astype(np.float32), k, backend)
     inter = intersection_sizes(nt, nm).astype(np.float64)
     return float((inter / (2 * k - inter)).mean()), k
@@ -100,34 +137,70 @@ def average_ranks(m: F64) -> F64:
     return ranks
 
 
-def anchor_spearman(true: F64, mapped: F64, seed: int, n_anchors: int = N_ANCHORS) -> float:
-    """Mean over seeded anchors of the Spearman correlation of similarities (see DEFINITIONS)."""
+def anchor_spearman(
+    true: F64,
+    mapped: F64,
+    seed: int,
+    n_anchors: int = N_ANCHORS,
+    *,
+    kept: dict[Any, Any] | None = None,
+) -> float:
+    """Mean over seeded anchors of the Spearman correlation of similarities (see DEFINITIONS).
+
+    ``kept``: :meth:`TrueSide.of` the true rows: the true side's centred ranks are taken from
+    it, or kept there (when small enough) for the next mapped rows of the same set.
+    """
     n = true.shape[0]
-    t, m = l2_rows(true), l2_rows(mapped)
     anchors = np.sort(np.random.default_rng([seed, 404]).choice(n, min(n_anchors, n), False))
+    key = ("ranks", seed, n_anchors)
+    true_ranks: list[tuple[F64, F64]] | None = None if kept is None else kept.get(key)
+    keep = kept is not None and true_ranks is None and n * anchors.size * 8 <= TrueSide.KEEP_BYTES
+    m = l2_rows(mapped)
     # products n × 64 wide: a second BLAS thread only synchronises (~2.5× slower on 2 busy cores)
     with one_blas_thread():
-        rhos = _anchor_rhos(t, m, anchors)
-    values = np.concatenate(rhos)
+        t = l2_rows(true) if true_ranks is None else None
+        rhos = _anchor_rhos(t, m, anchors, true_ranks, keep)
+    if keep and kept is not None:
+        kept[key] = [(rt, sq) for rt, sq, _ in rhos]
+    values = np.concatenate([rho for _, _, rho in rhos])
     return float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
 
 
-def _anchor_rhos(t: F64, m: F64, anchors: npt.NDArray[np.int64]) -> list[F64]:
-    rhos: list[F64] = []
-    for s in range(0, anchors.shape[0], _ANCHOR_BLOCK):
+def _centred_ranks(s: F64) -> F64:
+    r = average_ranks(s)
+    r -= np.nanmean(r, axis=0)
+    return r
+
+
+def _anchor_rhos(
+    t: F64 | None,
+    m: F64,
+    anchors: npt.NDArray[np.int64],
+    true_ranks: list[tuple[F64, F64]] | None,
+    keep: bool,
+) -> list[tuple[F64 | None, F64 | None, F64]]:
+    """Per block of anchors: (the true side's centred ranks and their column sums of squares
+    when ``keep``, the block's Spearman correlations). The true side comes from ``true_ranks``
+    when given (``t`` then unused), else from the unit rows ``t``."""
+    rhos: list[tuple[F64 | None, F64 | None, F64]] = []
+    for b, s in enumerate(range(0, anchors.shape[0], _ANCHOR_BLOCK)):
         block = anchors[s : s + _ANCHOR_BLOCK]
         cols = np.arange(block.shape[0])
-        st, sm = t @ t[block].T, m @ m[block].T
-        st[block, cols] = np.nan
+        if true_ranks is not None:
+            rt, sq_t = true_ranks[b]
+        else:
+            assert t is not None
+            st = t @ t[block].T
+            st[block, cols] = np.nan
+            rt = _centred_ranks(st)
+            sq_t = np.nansum(rt**2, axis=0)
+        sm = m @ m[block].T
         sm[block, cols] = np.nan
-        rt = average_ranks(st)
-        rm = average_ranks(sm)
-        rt -= np.nanmean(rt, axis=0)
-        rm -= np.nanmean(rm, axis=0)
+        rm = _centred_ranks(sm)
         num = np.nansum(rt * rm, axis=0)
-        den = np.sqrt(np.nansum(rt**2, axis=0) * np.nansum(rm**2, axis=0))
+        den = np.sqrt(sq_t * np.nansum(rm**2, axis=0))
         with np.errstate(invalid="ignore", divide="ignore"):
-            rhos.append(num / den)
+            rhos.append((rt if keep else None, sq_t if keep else None, num / den))
     return rhos
 
 
@@ -230,9 +303,14 @@ class SetMetrics:
         }
 
 
-def set_metrics(true: F64, mapped: F64, backend: Backend, seed: int) -> SetMetrics:
+def set_metrics(
+    true: F64, mapped: F64, backend: Backend, seed: int, *, side: TrueSide | None = None
+) -> SetMetrics:
+    """Every metric of one item set (``side``: what the true rows alone give, kept across the
+    capacities scored on the same set; the numbers are the same with or without it)."""
+    kept = None if side is None else side.of(true)
     r2, r2u = r2_scores(true, mapped)
-    gj, k = geojac(true, mapped, backend)
+    gj, k = geojac(true, mapped, backend, kept=kept)
     return SetMetrics(
         n=int(true.shape[0]),
         r2=r2,
@@ -240,5 +318,5 @@ def set_metrics(true: F64, mapped: F64, backend: Backend, seed: int) -> SetMetri
         cosine=mean_cosine(mapped, true),
         geojac=gj,
         geojac_k=k,
-        spearman=anchor_spearman(true, mapped, seed),
+        spearman=anchor_spearman(true, mapped, seed, kept=kept),
     )

@@ -182,8 +182,6 @@ def fit_lowrank(x: F64, y: F64, rank: int, *, alpha: float | None = None, seed: 
 _SESSION_LOCK = threading.Lock()
 _INIT_LOCK = threading.Lock()
 _session: dict[str, Any] = {"depth": 0, "saved": None}
-
-
 def _set_deterministic(torch: Any, mode: bool, warn_only: bool) -> None:
     """``torch.use_deterministic_algorithms`` without importing ``torch._inductor``.
 

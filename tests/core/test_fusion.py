@@ -230,3 +230,76 @@ def test_gate_feature_ranks_equal_scipy_rankdata_with_ties():
     for _ in range(100):
         values = rng.integers(0, 5, size=int(rng.integers(1, 40))).astype(np.float64)
         assert np.array_equal(_average_ranks(values), rankdata(values, method="average"))
+
+
+def _plain_newton(x, y):
+    """fit_reranker's Newton iteration written plainly (every product recomputed)."""
+    from scipy.special import expit
+
+    from complement.core.rerank import _loss
+
+    reg = np.full(x.shape[1], PENALTY)
+    reg[0] = 0.0
+    beta = np.zeros(x.shape[1])
+    for _ in range(100):
+        p = expit(np.einsum("ni,i->n", x, beta))
+        grad = np.einsum("ni,n->i", x, p - y) + reg * beta
+        hess = np.einsum("ni,n,nj->ij", x, p * (1.0 - p), x) + np.diag(reg)
+        hess += 1e-12 * np.eye(x.shape[1])
+        delta = np.linalg.solve(hess, grad)
+        step, before = 1.0, _loss(x, y, reg, beta)
+        while step > 1e-6 and _loss(x, y, reg, beta - step * delta) > before:
+            step /= 2
+        beta = beta - step * delta
+        if float(np.abs(step * delta).max()) < 1e-12:
+            break
+    return beta
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_shared_candidate_scores_give_every_k_the_same_features_and_fit(ties):
+    """candidate_z at the largest K serves every K: the features of every candidate are those
+    of a gather at that K alone (bit for bit), and so is the fit (the plain Newton loop)."""
+    from complement.core.metrics import hit_matrix
+    from complement.core.rerank import candidate_z, rerank_features
+
+    _, ev_valid, sem, cf, _ = _log(11, n_users=90, n_rows=2000, ties=ties)
+    sv = score_views(ev_valid, sem, cf)
+    views = _view_lists(ev_valid, sem, cf, 9)
+    shared = candidate_z(sv, views, 9)
+    for k in (3, 5, 9):
+        items, feats = rerank_features(ev_valid, sv, views, k, cand_z=shared)
+        alone_items, alone = rerank_features(ev_valid, sv, views, k)
+        assert np.array_equal(items, alone_items)
+        keep = items >= 0
+        assert np.array_equal(feats[keep], alone[keep])
+        # the z columns: one float64 einsum over all the candidates at once (no blocks)
+        for v, name in enumerate(("semantic", "collaborative")):
+            q, y = sv.view(name)
+            st = sv.stats[name]
+            s = np.einsum(
+                "ud,ujd->uj", q.astype(np.float64), y[np.maximum(items, 0)].astype(np.float64)
+            )
+            sd = st.sd[:, None]
+            z = np.where(sd > 0, (s - st.mean[:, None]) / np.where(sd > 0, sd, 1.0), 0.0)
+            assert np.array_equal(feats[..., v][keep], z[keep])
+        model = fit_reranker(ev_valid, sv, views, k, cand_z=shared)
+        assert model == fit_reranker(ev_valid, sv, views, k)
+        x = np.hstack([np.ones((int(keep.sum()), 1)), feats[keep]])
+        y = hit_matrix(items, ev_valid)[keep].astype(np.float64)
+        beta = _plain_newton(x, y)
+        assert (model.intercept, *model.weights) == tuple(float(b) for b in beta)
+
+
+def test_score_views_like_shares_the_items_and_their_moments():
+    ev, ev_valid, sem, cf, _ = _log(12)
+    sv = score_views(ev, sem, cf)
+    _ = sv.stats
+    shared = score_views(ev_valid, sem, cf, like=sv)
+    fresh = score_views(ev_valid, sem, cf)
+    assert shared.items is sv.items and shared.moments is sv.moments
+    for name in ("semantic", "collaborative"):
+        got, want = shared.stats[name], view_stats(*fresh.view(name))
+        assert np.array_equal(got.mean, want.mean) and np.array_equal(got.sd, want.sd)
+    other = score_views(ev_valid, sem[::-1].copy(), cf, like=sv)  # other items: not shared
+    assert other.moments is not sv.moments and not np.array_equal(other.items, sv.items)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -226,3 +227,60 @@ def test_mlp_predictions_do_not_depend_on_torch_threads():
         np.testing.assert_array_equal(outs[0], outs[1])
     finally:
         torch.set_num_threads(before)
+
+
+def test_true_side_kept_across_capacities_changes_no_number():
+    """The k-NN lists and anchor ranks of the true rows are computed once per set and reused
+    for the next mapped rows; every metric equals a fresh computation, and new rows start
+    afresh."""
+    from complement.core.probe_metrics import TrueSide, set_metrics
+
+    rng = np.random.default_rng(7)
+    true = l2_rows(rng.standard_normal((150, 6)))  # 150 anchors: three blocks of 64
+    side = TrueSide()
+    for noise in (0.3, 0.8):
+        mapped = l2_rows(true + noise * rng.standard_normal(true.shape))
+        assert set_metrics(true, mapped, BACKEND, 0, side=side) == set_metrics(
+            true, mapped, BACKEND, 0
+        )
+    assert {key[0] for key in side.values} == {"knn", "ranks"}
+    other = l2_rows(rng.standard_normal((90, 6)))
+    mapped = l2_rows(other + 0.5 * rng.standard_normal(other.shape))
+    assert set_metrics(other, mapped, BACKEND, 3, side=side) == set_metrics(
+        other, mapped, BACKEND, 3
+    )
+    assert side.true is not None and side.true.shape == (90, 6)
+
+
+def test_probe_with_torch_loading_in_the_background_gives_the_same_numbers():
+    """A fresh process (torch not yet loaded: run_probe starts loading it while the linear
+    capacity fits) gives the same document as this one (torch long loaded)."""
+    code = (
+        "import json, sys\n"
+        "import numpy as np\n"
+        "from complement.core import torch_prefetch\n"
+        "from complement.core.probe import run_probe\n"
+        "from complement.core.shifts import make_item_shift\n"
+        "from complement.retrieval import get_backend\n"
+        "assert 'torch' not in sys.modules\n"
+        "rng = np.random.default_rng(3)\n"
+        "x, y = rng.standard_normal((200, 6)), rng.standard_normal((200, 4))\n"
+        "counts = rng.integers(0, 50, size=200)\n"
+        "shift = make_item_shift('popularity', 200, train_counts=counts)\n"
+        "reference = make_item_shift('random', 200)\n"
+        "res = run_probe(x, y, shift, reference, ['linear', 'mlp1'], get_backend('cpu'),\n"
+        "                max_epochs=15, seed=5)\n"
+        "thread = torch_prefetch._prefetch['thread']\n"
+        "assert thread is not None and not thread.is_alive()\n"
+        "print(json.dumps(res.to_dict()))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=300
+    )
+    rng = np.random.default_rng(3)
+    x, y = rng.standard_normal((200, 6)), rng.standard_normal((200, 4))
+    counts = rng.integers(0, 50, size=200)
+    shift = make_item_shift("popularity", 200, train_counts=counts)
+    reference = make_item_shift("random", 200)
+    res = run_probe(x, y, shift, reference, ["linear", "mlp1"], BACKEND, max_epochs=15, seed=5)
+    assert done.stdout.strip().splitlines()[-1] == json.dumps(res.to_dict())
