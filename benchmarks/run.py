@@ -200,10 +200,11 @@ def engine_record(backend: Any) -> dict[str, Any]:
     info = backend.to_dict()["ray"]
     call = info["calls"][-1]
     n, d = call["base_rows"], call["dim"]
-    pairs = [r * n / s for r, s in zip(call["shard_rows"], call["shard_seconds"], strict=True)]
-    per_cpu = [
-        r * n / s for r, s in zip(call["shard_rows"], call["shard_cpu_seconds"], strict=True)
-    ]
+    # scores each shard computed: its query rows x the catalogue, or (item k-NN over every
+    # item, symmetric tiles) the cells of its tiles, each product once
+    cells = call.get("shard_cells") or [r * n for r in call["shard_rows"]]
+    pairs = [c / s for c, s in zip(cells, call["shard_seconds"], strict=True)]
+    per_cpu = [c / s for c, s in zip(cells, call["shard_cpu_seconds"], strict=True)]
     return {
         "address": info["address"],
         "nodes": info["nodes"],
@@ -214,7 +215,10 @@ def engine_record(backend: Any) -> dict[str, Any]:
         "cpus_per_shard": call["cpus_per_shard"],
         "base_from": call["base_from"],
         "call_seconds": call["seconds"],
-        "shard_rows": call["shard_rows"],
+        "search": call.get("search", "query rows"),
+        "shard_rows": call.get("shard_rows"),
+        "shard_tiles": call.get("shard_tiles"),
+        "shard_cells": cells,
         "shard_seconds": call["shard_seconds"],
         "shard_cpu_seconds": call["shard_cpu_seconds"],
         # scores (query row x catalogue row) per second of one shard, and its product rate;

@@ -37,8 +37,6 @@ class Backend:
 
     device: str
     name: str
-    #: whether item k-NN over every item may take the CPU's symmetric self-search
-    symmetric = True
 
     def topk(
         self,
@@ -86,7 +84,7 @@ class Backend:
         """
         n, d = int(matrix.shape[0]), int(matrix.shape[1])
         w = min(k, n - 1) + BAND
-        if self.symmetric and self.device == "cpu" and symmetric.applies(n, d, w):
+        if self.device == "cpu" and symmetric.applies(n, d, w):
             return symmetric.self_topk(matrix, k, scale=scale, progress=progress)
         return self.topk(
             matrix,

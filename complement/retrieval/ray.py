@@ -13,7 +13,11 @@ The base goes to the object store once per call (``ray.put``; tasks on one node 
 without copies), except a read-only memory-mapped ``.npy`` (``np.memmap`` with a file name),
 which every task maps from the same path instead: that path must be readable by every worker
 (shared storage, or the same file on every node). Queries that are the base itself (item
-k-NN of every item) travel the same way, as a range of its rows.
+k-NN of every item) travel the same way, as a range of its rows. Item k-NN of every item on
+the CPU, where :mod:`complement.retrieval.symmetric` applies, is split by tiles instead of
+query rows (:meth:`RayBackend.self_topk`): each task multiplies a run of the tiles on and above
+the diagonal, each product once, and returns every row's running top keys; the driver merges
+them and settles near-ties, so the lists are again the local engine's.
 
 Tasks are retried by Ray (``max_retries``: a lost worker or node; ``retry_exceptions``: I/O
 errors). Importing this module does not import Ray; :func:`ray_backend` (what the command line
@@ -41,7 +45,8 @@ import numpy as np
 import numpy.typing as npt
 
 from complement.errors import ComplementError, DeviceError, UsageError
-from complement.retrieval import Backend, Progress, get_backend
+from complement.retrieval import Backend, Progress, get_backend, symmetric
+from complement.retrieval.exact import BAND
 from complement.retrieval.ray_cluster import (
     INSTALL,
     check_address,
@@ -56,6 +61,7 @@ from complement.retrieval.ray_tasks import (
     csr_rows,
     mapped,
     remote_shard,
+    remote_tiles,
 )
 
 __all__ = [
@@ -94,9 +100,6 @@ class RayBackend(Backend):
     address: str | None = None
     shards: int | None = None
     record: _Record = field(default_factory=_Record, compare=False, repr=False)
-    #: item k-NN over every item goes through :meth:`topk` in shards of query rows (the local
-    #: symmetric path would keep the whole search in this process)
-    symmetric = False
 
     def __post_init__(self) -> None:
         if self.shards is not None and int(self.shards) < 1:
@@ -127,6 +130,82 @@ class RayBackend(Backend):
         # a task cannot ask for more CPUs than one node has (it would never be scheduled)
         share = max(1, min(cluster["cpus"] // shards, cluster.get("node_cpus", 1)))
         return shards, 1 if gpu else share, 1 if gpu else 0
+
+    def self_topk(
+        self,
+        matrix: npt.NDArray[Any],
+        k: int,
+        *,
+        scale: npt.NDArray[np.float32] | None = None,
+        progress: Progress | None = None,
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """Same lists as :meth:`Backend.self_topk`. On the CPU, where the symmetric
+        self-search applies, its tiles run as Ray tasks (runs of tiles of about equal work,
+        each returning every row's running top keys), merged and settled here; otherwise the
+        query rows run in shards (:meth:`topk`)."""
+        n, d = int(matrix.shape[0]), int(matrix.shape[1])
+        diagonal = (np.arange(n + 1, dtype=np.int64), np.arange(n, dtype=np.int64))
+        if self.device != "cpu" or n < 2:
+            return self.topk(matrix, matrix, k, base_scale=scale, query_scale=scale,
+                             exclude=diagonal, progress=progress)  # fmt: skip
+        ray = require_ray()
+        shards, cpus, _ = self._plan(n)
+        if not symmetric.applies(n, d, min(k, n - 1) + BAND, cpus):
+            return self.topk(matrix, matrix, k, base_scale=scale, query_scale=scale,
+                             exclude=diagonal, progress=progress)  # fmt: skip
+        start = time.perf_counter()
+        tiles = symmetric.plan(n, k, BAND, cpus)
+        runs = tiles.shares(shards)
+        task = remote_tiles(cpus)
+        fail = os.environ.get(FAIL_ONCE_ENV) or None
+        base_map = mapped(matrix)
+        base_arg: Any = base_map if base_map is not None else ray.put(np.asarray(matrix))
+        scale_arg: Any = None if scale is None else ray.put(np.asarray(scale))
+        pending: dict[Any, tuple[int, int, int]] = {}
+        first = 0
+        for s, run in enumerate(runs):
+            pending[task.remote(base_arg, scale_arg, tiles, run, cpus, fail)] = (
+                s, first, first + len(run)
+            )  # fmt: skip
+            first += len(run)
+        parts: list[Any] = [None] * len(runs)
+        seconds = [(0.0, 0.0)] * len(runs)
+        workers: list[str] = [""] * len(runs)
+        total = sum(tiles.cells(j) for j in tiles.jobs)
+        done = [0]
+
+        def put(s: int, a: int, b: int, result: Any) -> None:
+            parts[s], seconds[s], workers[s] = result
+            done[0] += sum(tiles.cells(j) for j in runs[s])
+            if progress is not None:
+                progress(n * done[0] // total, n)
+
+        _collect(ray, pending, len(runs), put, "tiles")
+        keys = symmetric.merge_keys(parts, tiles.w)
+        idx, val = symmetric.finish_keys(matrix, scale, keys, k, tiles)
+        self.record.workers.update(workers)
+        self.record.calls.append(
+            {
+                "queries": n,
+                "base_rows": n,
+                "dim": d,
+                "k": tiles.k,
+                "search": "symmetric tiles",
+                "tiles": len(tiles.jobs),
+                "tile_rows": tiles.tile,
+                "shards": len(runs),
+                "cpus_per_shard": cpus,
+                "gpus_per_shard": 0,
+                "base_from": "path" if base_map is not None else "object store",
+                "workers": len(set(workers)),
+                "seconds": round(time.perf_counter() - start, 4),
+                "shard_tiles": [len(run) for run in runs],
+                "shard_cells": [sum(tiles.cells(j) for j in run) for run in runs],
+                "shard_seconds": [round(x[0], 4) for x in seconds],
+                "shard_cpu_seconds": [round(x[1], 4) for x in seconds],
+            }
+        )
+        return idx, val
 
     def topk(
         self,
@@ -185,32 +264,15 @@ class RayBackend(Backend):
         val = np.empty((q, kk), dtype=np.float32)
         seconds = [(0.0, 0.0)] * shards
         workers: list[str] = [""] * shards
-        done = 0
-        try:
-            while pending:
-                ready, _ = ray.wait(list(pending), num_returns=1)
-                for ref in ready:
-                    s, a, b = pending.pop(ref)
-                    try:
-                        si, sv, sec, worker = ray.get(ref)
-                    except Exception as exc:
-                        cause = getattr(exc, "cause", None)
-                        if isinstance(cause, ComplementError):  # the backend's own error
-                            raise cause from None
-                        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-                        raise DeviceError(
-                            f"--engine ray: shard {s + 1}/{shards} (query rows {a}-{b}) "
-                            f"failed (lost workers and I/O errors are retried {MAX_RETRIES} "
-                            f"times): {type(exc).__name__}: {first[:300]}"
-                        ) from exc
-                    idx[a:b], val[a:b] = si, sv
-                    seconds[s], workers[s] = sec, worker
-                    done += b - a
-                    if progress is not None:
-                        progress(done, q)
-        finally:
-            for ref in pending:  # a failed call: stop what is still queued
-                ray.cancel(ref)
+        done = [0]
+
+        def put(s: int, a: int, b: int, result: Any) -> None:
+            idx[a:b], val[a:b], seconds[s], workers[s] = result
+            done[0] += b - a
+            if progress is not None:
+                progress(done[0], q)
+
+        _collect(ray, pending, shards, put, "query rows")
         self.record.workers.update(workers)
         self.record.calls.append(
             {
@@ -243,6 +305,36 @@ class RayBackend(Backend):
         }
         return out
 
+
+
+def _collect(
+    ray: Any, pending: dict[Any, tuple[int, int, int]], shards: int, put: Any, unit: str
+) -> None:
+    """Wait for every task of ``pending`` (ref: (shard, first, last) of its ``unit``: query
+    rows or tiles) and hand each result to ``put(shard, a, b, result)``; a failed task (after
+    Ray's retries) is a :class:`DeviceError` naming the shard, or the backend's own error, and
+    the rest is cancelled."""
+    try:
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            for ref in ready:
+                s, a, b = pending.pop(ref)
+                try:
+                    result = ray.get(ref)
+                except Exception as exc:
+                    cause = getattr(exc, "cause", None)
+                    if isinstance(cause, ComplementError):  # the backend's own error
+                        raise cause from None
+                    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                    raise DeviceError(
+                        f"--engine ray: shard {s + 1}/{shards} ({unit} {a}-{b}) failed (lost "
+                        f"workers and I/O errors are retried {MAX_RETRIES} times): "
+                        f"{type(exc).__name__}: {first[:300]}"
+                    ) from exc
+                put(s, a, b, result)
+    finally:
+        for ref in pending:  # a failed call: stop what is still queued
+            ray.cancel(ref)
 
 def ray_backend(
     device: str | Backend = "auto", *, address: str | None = None, shards: int | None = None

@@ -2,10 +2,11 @@
 
 One task is one shard: contiguous query rows with their slice of the ``exclude`` CSR and of
 ``query_scale``; it calls the local backend's ``topk`` (with the BLAS at the task's share of
-CPUs) and returns the lists with its wall and CPU seconds. The base arrives from the object
-store, or, for a read-only memory-mapped ``.npy``, as a path every task maps itself
-(:class:`Mapped`). Tasks are retried by Ray (:data:`MAX_RETRIES`: a lost worker or node, or
-an OSError); :data:`FAIL_ONCE_ENV` injects one failure for the tests.
+CPUs) and returns the lists with its wall and CPU seconds. For item k-NN over every item on
+the CPU, a task is a run of the symmetric self-search's tiles instead (:func:`run_tiles`). The
+base arrives from the object store, or, for a read-only memory-mapped ``.npy``, as a path every
+task maps itself (:class:`Mapped`). Tasks are retried by Ray (:data:`MAX_RETRIES`: a lost
+worker or node, or an OSError); :data:`FAIL_ONCE_ENV` injects one failure for the tests.
 """
 
 from __future__ import annotations
@@ -22,7 +23,15 @@ import numpy.typing as npt
 from complement.retrieval import Backend
 from complement.retrieval.ray_cluster import require_ray
 
-__all__ = ["FAIL_ONCE_ENV", "MAX_RETRIES", "Mapped", "csr_rows", "mapped", "remote_shard"]
+__all__ = [
+    "FAIL_ONCE_ENV",
+    "MAX_RETRIES",
+    "Mapped",
+    "csr_rows",
+    "mapped",
+    "remote_shard",
+    "remote_tiles",
+]
 
 #: Ray retries of one shard (lost worker or node, I/O errors) before the call fails.
 MAX_RETRIES = 3
@@ -33,7 +42,7 @@ FAIL_ONCE_ENV = "COMPLEMENT_RAY_FAIL_ONCE"
 
 ExcludeCSR = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
 
-_remote: dict[str, Any] = {}
+_REMOTE: dict[str, Any] = {}
 
 
 @dataclass(frozen=True)
@@ -123,26 +132,63 @@ def run_shard(
             idx, val = backend.topk(
                 q, matrix, k, base_scale=base_scale, query_scale=query_scale, exclude=exclude
             )
+    return idx, val, (time.perf_counter() - t0, time.process_time() - c0), _worker()
+
+
+def _worker() -> str:
     import ray
 
     ctx = ray.get_runtime_context()
-    worker = f"{ctx.get_node_id()[:12]}:{os.getpid()}"
-    return idx, val, (time.perf_counter() - t0, time.process_time() - c0), worker
+    return f"{ctx.get_node_id()[:12]}:{os.getpid()}"
 
 
-def remote_shard(cpus: int, gpus: int) -> Any:
-    """The Ray remote function of :func:`run_shard` with these resources (made once)."""
+def run_tiles(
+    base: Any,
+    scale: npt.NDArray[np.float32] | None,
+    plan: Any,
+    jobs: tuple[tuple[int, int], ...],
+    cpus: int,
+    fail: str | None,
+) -> tuple[npt.NDArray[np.uint64], tuple[float, float], str]:
+    """One shard of a symmetric self-search, inside a Ray task: the running top-``w`` keys of
+    every row over the tiles ``jobs`` (:func:`complement.retrieval.symmetric.tile_keys`), with
+    the task's (wall, CPU) seconds and its worker. ``base`` as in :func:`run_shard`."""
+    from threadpoolctl import threadpool_limits
+
+    from complement.retrieval import symmetric
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    fail_once(fail)
+    matrix = base.open() if isinstance(base, Mapped) else base
+    workers = max(1, cpus)
+    with threadpool_limits(workers, user_api="blas"):  # the task's share of the node
+        keys = symmetric.tile_keys(matrix, scale, plan, jobs, workers)
+    return keys, (time.perf_counter() - t0, time.process_time() - c0), _worker()
+
+
+def _remote(fn: Any, cpus: int, gpus: int) -> Any:
+    """The Ray remote function of ``fn`` with these resources and the retries (made once)."""
     ray = require_ray()
-    key = f"{cpus}:{gpus}"
-    if key not in _remote:
-        _remote[key] = ray.remote(
+    key = f"{fn.__name__}:{cpus}:{gpus}"
+    if key not in _REMOTE:
+        _REMOTE[key] = ray.remote(
             num_cpus=cpus,
             num_gpus=gpus,
             num_returns=1,
             max_retries=MAX_RETRIES,
             retry_exceptions=[OSError],
-        )(run_shard)
-    return _remote[key]
+        )(fn)
+    return _REMOTE[key]
+
+
+def remote_shard(cpus: int, gpus: int) -> Any:
+    """The Ray remote function of :func:`run_shard` with these resources."""
+    return _remote(run_shard, cpus, gpus)
+
+
+def remote_tiles(cpus: int) -> Any:
+    """The Ray remote function of :func:`run_tiles` with ``cpus`` CPUs."""
+    return _remote(run_tiles, cpus, 0)
 
 
 def csr_rows(exclude: ExcludeCSR | None, a: int, b: int) -> ExcludeCSR | None:

@@ -27,6 +27,8 @@ with the BLAS on one thread; merges into one tile of items are serialised by a l
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -37,7 +39,17 @@ from complement.retrieval.exact import BAND, finish, row_norms
 from complement.retrieval.pool import Pool, workers
 from complement.retrieval.selection import GROUPS_PER_K, select_topk, thresholds
 
-__all__ = ["MAX_TILE_ROWS", "SELF_BYTES", "applies", "self_topk"]
+__all__ = [
+    "MAX_TILE_ROWS",
+    "SELF_BYTES",
+    "Plan",
+    "applies",
+    "finish_keys",
+    "merge_keys",
+    "plan",
+    "self_topk",
+    "tile_keys",
+]
 
 #: Most rows in one tile: a tile of scores is MAX_TILE_ROWS² float32 (64 MB) per worker.
 MAX_TILE_ROWS = 4096
@@ -221,40 +233,64 @@ def _scaled(matrix: npt.NDArray[Any], scale: npt.NDArray[np.float32] | None) -> 
     return out
 
 
-def self_topk(
-    matrix: npt.NDArray[Any],
-    k: int,
-    *,
-    scale: npt.NDArray[np.float32] | None = None,
-    progress: Progress | None = None,
-    band: int = BAND,
-    threads: int | None = None,
-    tile_rows: int | None = None,
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-    """Top-``k`` other rows of every row of ``matrix`` by inner product of the scaled rows.
-
-    Same contract and lists as :func:`complement.retrieval.cpu.topk` with the matrix as both
-    queries and base, ``scale`` as both scales and each row excluded from its own list
-    (check :func:`applies` first). ``threads`` and ``tile_rows`` change only speed.
-    """
-    from complement.retrieval import cpu
-
-    n = int(matrix.shape[0])
+def plan(n: int, k: int, band: int, n_workers: int, tile_rows: int | None = None) -> Plan:
+    """The tiles of an ``n``-row self-search with lists of ``k + band``."""
     kk = min(k, n - 1)
     w = min(n - 1, kk + band)
-    n_workers = max(1, threads or workers())
     tile = tile_rows or _tile_rows(n, n_workers)
     last = n - (n - 1) // tile * tile
     if min(tile, last) <= GROUPS_PER_K * w:
         raise ValueError(f"tiles of {min(tile, last)} rows are too small for lists of {w}")
-    x = _scaled(matrix, scale)
-    norms = row_norms(x)
-    bmax = float(norms.max(initial=0.0))
-    lists = _Lists(n, w, tile)
     starts = list(range(0, n, tile))
     jobs = [(a, a) for a in starts] + [(a, b) for a in starts for b in starts if b > a]
+    return Plan(n, kk, w, tile, tuple(jobs))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A self-search cut into tiles: ``jobs`` are (first row of I, first row of J), J >= I,
+    diagonal tiles first."""
+
+    n: int
+    k: int
+    w: int
+    tile: int
+    jobs: tuple[tuple[int, int], ...]
+
+    def cells(self, job: tuple[int, int]) -> int:
+        a, b = job
+        return (min(self.n, a + self.tile) - a) * (min(self.n, b + self.tile) - b)
+
+    def shares(self, parts: int) -> list[tuple[tuple[int, int], ...]]:
+        """The jobs in at most ``parts`` runs of about equal work (tiles in row-major order,
+        so a run's diagonal tiles come before the other tiles of their rows)."""
+        ordered = sorted(self.jobs)
+        total = sum(self.cells(j) for j in ordered)
+        out: list[list[tuple[int, int]]] = [[]]
+        done = 0
+        for job in ordered:
+            if out[-1] and done >= total * len(out) / parts:
+                out.append([])
+            out[-1].append(job)
+            done += self.cells(job)
+        return [tuple(run) for run in out]
+
+
+def tile_keys(
+    matrix: npt.NDArray[Any],
+    scale: npt.NDArray[np.float32] | None,
+    plan: Plan,
+    jobs: Sequence[tuple[int, int]],
+    n_workers: int,
+    progress: Progress | None = None,
+) -> npt.NDArray[np.uint64]:
+    """The running top-``w`` keys of every row over the tiles ``jobs`` (rows that no tile
+    touches keep empty keys): the part of a self-search that one process or task runs."""
+    n, w, tile = plan.n, plan.w, plan.tile
+    x = _scaled(matrix, scale)
+    lists = _Lists(n, w, tile)
     pool = Pool(n_workers, tile, tile, mask_rows=MASK_ROWS)
-    total = sum((min(n, a + tile) - a) * (min(n, b + tile) - b) for a, b in jobs)
+    total = max(1, sum(plan.cells(j) for j in jobs))
     done = [0]
 
     def job(a: int, b: int) -> Any:
@@ -285,12 +321,39 @@ def self_topk(
         pool.run([job(a, b) for a, b in jobs], step)
     finally:
         pool.close()
-    keys = np.sort(lists.keys, axis=1)
+    return lists.keys
+
+
+def merge_keys(parts: Sequence[npt.NDArray[np.uint64]], w: int) -> npt.NDArray[np.uint64]:
+    """The top ``w`` keys of every row over several parts' keys (any order of parts)."""
+    if len(parts) == 1:
+        return parts[0]
+    both = np.concatenate(parts, axis=1)
+    return np.partition(both, w - 1, axis=1)[:, :w]
+
+
+def finish_keys(
+    matrix: npt.NDArray[Any],
+    scale: npt.NDArray[np.float32] | None,
+    keys: npt.NDArray[np.uint64],
+    k: int,
+    plan: Plan,
+    band: int = BAND,
+    threads: int | None = None,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    """The lists from every row's top-``w`` keys: near-ties settled canonically, rows whose
+    near-tie ran past the band searched again wider (:mod:`complement.retrieval.exact`)."""
+    from complement.retrieval import cpu
+
+    keys = np.sort(keys, axis=1)
     idx = (keys & _LOW).astype(np.int64)
     vals = _values(keys)
     idx[np.isneginf(vals)] = -1
-    qnorm = norms.astype(np.float64)
-    top_idx, top_val, again = finish(matrix, matrix, kk, idx, vals, qnorm, bmax, scale, scale)
+    qnorm = np.empty(plan.n, dtype=np.float64)
+    for a, b in pieces(0, plan.n, int(matrix.shape[1])):  # norms of the scaled rows
+        qnorm[a:b] = row_norms(_scaled(matrix[a:b], None if scale is None else scale[a:b]))
+    bmax = float(qnorm.max(initial=0.0))
+    top_idx, top_val, again = finish(matrix, matrix, plan.k, idx, vals, qnorm, bmax, scale, scale)
     redo = np.flatnonzero(again)
     if redo.size:  # a near-tie at the k-th place ran past the band: search those rows wider
         top_idx[redo], top_val[redo] = cpu.topk(
@@ -305,3 +368,25 @@ def self_topk(
         )
     top_idx[np.isneginf(top_val)] = -1
     return top_idx, top_val
+
+
+def self_topk(
+    matrix: npt.NDArray[Any],
+    k: int,
+    *,
+    scale: npt.NDArray[np.float32] | None = None,
+    progress: Progress | None = None,
+    band: int = BAND,
+    threads: int | None = None,
+    tile_rows: int | None = None,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    """Top-``k`` other rows of every row of ``matrix`` by inner product of the scaled rows.
+
+    Same contract and lists as :func:`complement.retrieval.cpu.topk` with the matrix as both
+    queries and base, ``scale`` as both scales and each row excluded from its own list
+    (check :func:`applies` first). ``threads`` and ``tile_rows`` change only speed.
+    """
+    n_workers = max(1, threads or workers())
+    tiles = plan(int(matrix.shape[0]), k, band, n_workers, tile_rows)
+    keys = tile_keys(matrix, scale, tiles, tiles.jobs, n_workers, progress)
+    return finish_keys(matrix, scale, keys, k, tiles, band, threads)

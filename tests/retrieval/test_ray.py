@@ -125,20 +125,29 @@ def test_item_knn_and_user_topk_through_ray(cluster, data, tmp_path):
 
 
 @needs_ray
-def test_item_knn_over_every_item_runs_in_shards_not_the_local_symmetric_path(cluster):
-    """A catalogue the CPU's symmetric self-search would take still goes to Ray in shards,
-    with the lists of the local (symmetric) search."""
+def test_item_knn_over_every_item_runs_its_tiles_on_ray(cluster, monkeypatch, tmp_path):
+    """A catalogue the CPU's symmetric self-search takes runs as runs of tiles on Ray (each
+    product once), with the lists of the local engine, also when one task fails once."""
     from complement.retrieval import symmetric
-    from complement.retrieval.ray import ray_backend
+    from complement.retrieval.ray import FAIL_ONCE_ENV, ray_backend
 
-    n = symmetric.MIN_ROWS
+    n = 2 * symmetric.MIN_ROWS  # two tiles of 4,096 rows: three tiles to share out
     base = np.random.default_rng(5).standard_normal((n, 8)).astype(np.float32)
-    assert symmetric.applies(n, 8, 7 + 8)
+    base[n - 1] = base[3]  # an exact tie across tiles: the lower index first everywhere
+    want = item_knn(base, 7, get_backend("cpu"))
     engine = ray_backend("cpu", shards=2)
-    before = len(engine.to_dict()["ray"]["calls"])
-    np.testing.assert_array_equal(item_knn(base, 7, engine), item_knn(base, 7, get_backend("cpu")))
-    calls = engine.to_dict()["ray"]["calls"]
-    assert len(calls) == before + 1 and calls[-1]["queries"] == n and calls[-1]["shards"] == 2
+    seen: list[tuple[int, int]] = []
+    np.testing.assert_array_equal(
+        item_knn(base, 7, engine, progress=lambda d, t: seen.append((d, t))), want
+    )
+    call = engine.to_dict()["ray"]["calls"][-1]
+    assert call["search"] == "symmetric tiles" and call["tiles"] == 3 and call["shards"] == 2
+    assert call["queries"] == n and sum(call["shard_tiles"]) == 3 and seen[-1] == (n, n)
+    assert want[3][0] == n - 1 and want[n - 1][0] == 3
+    marker = tmp_path / "failed-once"
+    monkeypatch.setenv(FAIL_ONCE_ENV, f"raise:{marker}")
+    np.testing.assert_array_equal(item_knn(base, 7, engine), want)
+    assert marker.exists()
 
 
 @needs_ray
