@@ -153,7 +153,10 @@ def item_knn(
     if k < 1:
         raise UsageError(f"k={k}: every k must be a positive integer")
     scale = inverse_norms(matrix) if cosine else None
-    if query_index is None:  # every item: the matrix itself is the query set, never copied
+    every = query_index is None or (
+        len(query_index) == n and np.array_equal(query_index, np.arange(n))
+    )
+    if every:  # every item in order: the matrix itself is the query set, never copied
         idx, _ = backend.self_topk(matrix, k, scale=scale, progress=progress)
         return idx
     qi = np.asarray(query_index, dtype=np.int64)

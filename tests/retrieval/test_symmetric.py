@@ -107,8 +107,13 @@ def test_backend_takes_the_symmetric_path_only_where_it_applies(monkeypatch):
     seen = []
     got = item_knn(x, 10, get_backend("cpu"), progress=lambda d, t: seen.append((d, t)))
     assert calls == [1] and seen[-1] == (n, n)
+    every = item_knn(x, 10, get_backend("cpu"), query_index=np.arange(n))  # all, in order
+    assert calls == [1, 1]
+    np.testing.assert_array_equal(every, got)
     scale = inverse_norms(x)
     want, _ = cpu.topk(x, x, 10, base_scale=scale, query_scale=scale, exclude=diagonal(n))
     np.testing.assert_array_equal(got, want)
     small = item_knn(x[:500], 10, get_backend("cpu"))  # below MIN_ROWS: the general path
-    assert calls == [1] and small.shape == (500, 10)
+    some = item_knn(x, 10, get_backend("cpu"), query_index=np.arange(1, n))  # a sample
+    assert calls == [1, 1] and small.shape == (500, 10)
+    np.testing.assert_array_equal(some, got[1:])
