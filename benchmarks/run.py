@@ -191,6 +191,11 @@ def ray_engine(spec: dict[str, Any]) -> tuple[Any, float]:
     rng = np.random.default_rng(0)
     warm = rng.standard_normal((256, 8), dtype=np.float32)
     backend.topk(warm[:64], warm, 5)
+    if spec["device"] == "cpu":  # the symmetric self-search's tile tasks too (item k-NN)
+        from complement.retrieval import symmetric
+
+        tiles = rng.standard_normal((2 * symmetric.MIN_ROWS, 8), dtype=np.float32)
+        backend.self_topk(tiles, 5)
     backend.record.calls.clear()
     return backend, time.perf_counter() - t0
 
