@@ -262,8 +262,8 @@ class Plan:
         return (min(self.n, a + self.tile) - a) * (min(self.n, b + self.tile) - b)
 
     def shares(self, parts: int) -> list[tuple[tuple[int, int], ...]]:
-        """The jobs in at most ``parts`` runs of about equal work (tiles in row-major order,
-        so a run's diagonal tiles come before the other tiles of their rows)."""
+        """The jobs in at most ``parts`` runs of about equal work (tiles in row-major order),
+        each run's diagonal tiles first (they set the thresholds its other tiles use)."""
         ordered = sorted(self.jobs)
         total = sum(self.cells(j) for j in ordered)
         out: list[list[tuple[int, int]]] = [[]]
@@ -273,7 +273,7 @@ class Plan:
                 out.append([])
             out[-1].append(job)
             done += self.cells(job)
-        return [tuple(run) for run in out]
+        return [tuple(sorted(run, key=lambda j: (j[0] != j[1], j))) for run in out]
 
 
 def tile_keys(
