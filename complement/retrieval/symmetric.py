@@ -262,9 +262,11 @@ class Plan:
         return (min(self.n, a + self.tile) - a) * (min(self.n, b + self.tile) - b)
 
     def shares(self, parts: int) -> list[tuple[tuple[int, int], ...]]:
-        """The jobs in at most ``parts`` runs of about equal work (tiles in row-major order),
-        each run's diagonal tiles first (they set the thresholds its other tiles use)."""
-        ordered = sorted(self.jobs)
+        """The jobs in at most ``parts`` runs of about equal work, each run's diagonal tiles
+        first (they set the thresholds its other tiles use). Tiles go in column-major order,
+        so a run holds the diagonal tiles of every column stripe it touches (a column without
+        its diagonal would need its threshold from the tile, through a transposed copy)."""
+        ordered = sorted(self.jobs, key=lambda j: (j[1], j[0]))  # column-major
         total = sum(self.cells(j) for j in ordered)
         out: list[list[tuple[int, int]]] = [[]]
         done = 0
