@@ -22,6 +22,11 @@ score descending then index ascending, so the order is exact and a merge is one 
 
 The tiles run on the CPU backend's worker threads (:mod:`complement.retrieval.pool`), each
 with the BLAS on one thread; merges into one tile of items are serialised by a lock.
+
+The search is three steps, so that an engine can spread the middle one: :func:`plan` (the
+tiles), :func:`tile_keys` (the running keys of every row over some of the tiles: all of them
+here, a run of them in each Ray task) and :func:`merge_keys` + :func:`finish_keys` (the top
+keys over the runs, then the near-tie settling of :mod:`complement.retrieval.exact`).
 """
 
 from __future__ import annotations
