@@ -17,6 +17,7 @@ Definitions (fixed; also in docs/definitions.md and the JSON under ``definitions
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,7 @@ import numpy.typing as npt
 __all__ = [
     "DEFINITIONS",
     "Diversity",
+    "DiversityMemo",
     "coverage",
     "diversity_of",
     "effective_rank",
@@ -48,6 +50,8 @@ DEFINITIONS = {
 
 #: bytes of one float64 block of gathered list vectors (memory stays flat in the users)
 _BLOCK_BYTES = 32 * 1024 * 1024
+#: float64 values of one sub-block of gathered list vectors (512 KB: stays in cache)
+_CACHE_VALUES = 1 << 16
 
 
 def coverage(lists: npt.NDArray[np.int64], n_items: int) -> float:
@@ -61,7 +65,13 @@ def coverage(lists: npt.NDArray[np.int64], n_items: int) -> float:
 
 def intra_list_diversity(lists: npt.NDArray[np.int64], unit_vectors: npt.NDArray[Any]) -> float:
     """Mean over lists of >= 2 items of the mean pairwise ``1 - cos`` (rows of ``unit_vectors``
-    L2-normalised by the caller); NaN when no list has two items."""
+    L2-normalised by the caller); NaN when no list has two items.
+
+    The users' ``1 - mean cos`` are summed per block of ``_BLOCK_BYTES`` of list vectors; each
+    block's per-user sums are computed in cache-sized sub-blocks (``_CACHE_VALUES``), gathered
+    and converted to float64 there (exactly). A user's numbers depend on its own list only,
+    whatever the sub-block (see :func:`_list_sums`), so ``_CACHE_VALUES`` changes no bit.
+    """
     lists = np.asarray(lists, dtype=np.int64)
     n_users, k = lists.shape if lists.ndim == 2 else (0, 0)
     d = int(unit_vectors.shape[1])
@@ -70,11 +80,7 @@ def intra_list_diversity(lists: npt.NDArray[np.int64], unit_vectors: npt.NDArray
     for start in range(0, n_users, block):
         rows = lists[start : start + block]
         valid = rows >= 0
-        vecs = np.asarray(unit_vectors[np.maximum(rows, 0)], dtype=np.float64)
-        vecs *= valid[:, :, None]
-        summed = vecs.sum(axis=1)
-        sq_of_sum = np.einsum("ij,ij->i", summed, summed)
-        sum_of_sq = np.einsum("ijk,ijk->i", vecs, vecs)
+        sq_of_sum, sum_of_sq = _list_sums(rows, valid, unit_vectors)
         m = valid.sum(axis=1).astype(np.float64)
         pairs = m * (m - 1) / 2
         keep = pairs > 0
@@ -82,6 +88,61 @@ def intra_list_diversity(lists: npt.NDArray[np.int64], unit_vectors: npt.NDArray
         total += float((1.0 - mean_cos).sum())
         n_lists += int(keep.sum())
     return total / n_lists if n_lists else float("nan")
+
+
+def _list_sums(
+    rows: npt.NDArray[np.int64], valid: npt.NDArray[np.bool_], unit: npt.NDArray[Any]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Per list: ``‖Σ v‖²`` and ``Σ‖v‖²`` over its listed unit rows ``v`` (empty slots: zero).
+
+    Sub-blocks hold at least two lists (unless ``rows`` is one list): numpy's ``einsum`` sums
+    a lone row of more than 8192 values in buffer-sized pieces, other bits than the same row
+    among others, which the one-pass computation of the block gave.
+    """
+    n, k = rows.shape
+    step = max(2, _CACHE_VALUES // (max(1, k) * max(1, int(unit.shape[1]))))
+    bounds = list(range(0, n, step))
+    if len(bounds) > 1 and n - bounds[-1] == 1:
+        bounds.pop()  # a lone last list joins the sub-block before it
+    bounds.append(n)
+    index = np.maximum(rows, 0)
+    sq_of_sum = np.empty(n, dtype=np.float64)
+    sum_of_sq = np.empty(n, dtype=np.float64)
+    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
+        part = slice(start, stop)
+        vecs = np.asarray(unit[index[part]], dtype=np.float64)
+        vecs *= valid[part, :, None]
+        summed = vecs.sum(axis=1)  # over the list, slot after slot
+        sq_of_sum[part] = np.einsum("ij,ij->i", summed, summed)
+        sum_of_sq[part] = np.einsum("ijk,ijk->i", vecs, vecs)
+    return sq_of_sum, sum_of_sq
+
+
+class DiversityMemo:
+    """Intra-list diversities already computed in one run, found again by content.
+
+    A value is kept under the identity of the unit rows (the memo holds them) and the lists'
+    shape and BLAKE2b digest of their int64 entries, so equal lists in the same rows are
+    measured once (a report's hits lists are prefixes of the oracle's, a fusion may return a
+    view's own list). The value is what :func:`intra_list_diversity` returns for them.
+    """
+
+    def __init__(self) -> None:
+        self._units: list[npt.NDArray[Any]] = []
+        self._values: dict[tuple[int, tuple[int, ...], bytes], float] = {}
+
+    def intra_list_diversity(
+        self, lists: npt.NDArray[np.int64], unit_vectors: npt.NDArray[Any]
+    ) -> float:
+        arr = np.ascontiguousarray(lists, dtype=np.int64)
+        view = next((i for i, u in enumerate(self._units) if u is unit_vectors), None)
+        if view is None:
+            self._units.append(unit_vectors)
+            view = len(self._units) - 1
+        key = (view, arr.shape, hashlib.blake2b(arr.data).digest())
+        if key not in self._values:
+            self._values[key] = intra_list_diversity(arr, unit_vectors)
+        return self._values[key]
 
 
 def singular_values(x: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
@@ -150,17 +211,20 @@ def diversity_of(
     *,
     view: str,
     ks: Sequence[int] | None = None,
+    memo: DiversityMemo | None = None,
 ) -> Diversity:
     """Every figure: ``lists[K][name]`` are ranked lists (at least K long, cut here at K),
     ``unit_vectors`` the diversity view's unit rows, ``effective_ranks`` each item matrix's
-    :func:`effective_rank` (computed once by the caller, shared by every list)."""
+    :func:`effective_rank` (computed once by the caller, shared by every list); ``memo``
+    keeps the intra-list diversities for the rest of the run (same values)."""
     n_items = int(unit_vectors.shape[0])
+    ild = intra_list_diversity if memo is None else memo.intra_list_diversity
     per_k: dict[int, dict[str, dict[str, float]]] = {}
     for k in sorted(lists if ks is None else ks):
         per_k[k] = {
             name: {
                 "coverage": coverage(np.asarray(arr)[:, :k], n_items),
-                "intra_list_diversity": intra_list_diversity(np.asarray(arr)[:, :k], unit_vectors),
+                "intra_list_diversity": ild(np.asarray(arr)[:, :k], unit_vectors),
             }
             for name, arr in lists[k].items()
         }

@@ -25,7 +25,7 @@ from complement.core.stats import (
     PairedTest,
     bootstrap_tables,
     estimates_dict,
-    paired_bootstrap,
+    paired_bootstraps,
 )
 
 __all__ = ["BOUNDS", "FusionAtK", "OracleAtK", "oracle_from_lists"]
@@ -125,6 +125,11 @@ def _columns(
     return columns, {name: m.recall for name, m in metrics.items()}
 
 
+def _best_single(est: dict[str, Estimate]) -> str:
+    """The view of the higher mean Recall@K (semantic on a tie)."""
+    return max(VIEWS, key=lambda v: (est[f"recall_{v}"].value, v == "semantic"))
+
+
 def _assemble(
     k: int,
     ev: EvalData,
@@ -133,11 +138,9 @@ def _assemble(
     fused: Sequence[str],
     *,
     alpha: float | None,
-    paired: bool,
-    n_boot: int,
-    seed: int,
+    tests: dict[str, PairedTest] | None,
 ) -> OracleAtK:
-    best = max(VIEWS, key=lambda v: (est[f"recall_{v}"].value, v == "semantic"))
+    best = _best_single(est)
     best_value = est[f"recall_{best}"].value
     budget, select = est["budget"].value, est["select"].value
     fusion = {
@@ -147,9 +150,7 @@ def _assemble(
             headroom=_ratio(est[f"recall_{name}"].value - best_value, budget - best_value),
             headroom_select=_ratio(est[f"recall_{name}"].value - best_value, select - best_value),
             exceeds_oracle=tuple(b for b in BOUNDS if est[f"recall_{name}"].value > est[b].value),
-            test=paired_bootstrap(recall[name], recall[best], n_boot=n_boot, seed=seed)
-            if paired
-            else None,
+            test=None if tests is None else tests[name],
             alpha=alpha if name == "score_interpolation" else None,
         )
         for name in fused
@@ -183,6 +184,14 @@ def _per_k(
     for k in ks:
         columns[k], recall[k] = _columns(ev, views, fused_per_k.get(k, {}), k)
     est = bootstrap_tables(columns, n_boot=n_boot, seed=seed)
+    tests: dict[int, dict[str, PairedTest]] | None = None
+    if paired:  # each fusion against the best view at its K, all from the same resamples
+        keys = [(k, name) for k in ks for name in fused_per_k.get(k, {})]
+        pairs = [(recall[k][name], recall[k][_best_single(est[k])]) for k, name in keys]
+        drawn = paired_bootstraps(pairs, n_boot=n_boot, seed=seed)
+        tests = {k: {} for k in ks}
+        for (k, name), test in zip(keys, drawn, strict=True):
+            tests[k][name] = test
     return {
         k: _assemble(
             k,
@@ -191,9 +200,7 @@ def _per_k(
             recall[k],
             list(fused_per_k.get(k, {})),
             alpha=None if alpha is None else alpha.get(k),
-            paired=paired,
-            n_boot=n_boot,
-            seed=seed,
+            tests=None if tests is None else tests[k],
         )
         for k in ks
     }

@@ -4,7 +4,8 @@
   resamples of the units (items or users) with replacement.
 - ``paired_bootstrap``: the same for the per-unit difference ``a - b``, plus a two-sided
   p-value ``min(1, 2 * min(P*(mean <= 0), P*(mean >= 0)))`` from the bootstrap distribution of
-  the mean difference (with the +1 correction of Davison & Hinkley).
+  the mean difference (with the +1 correction of Davison & Hinkley); ``paired_bootstraps``
+  runs many such tests on the same units from one draw of the resamples.
 - ``bootstrap_estimates`` / ``bootstrap_tables``: many per-user means and ratios of sums of one
   table, each with its interval, all from the same resamples of the evaluated users (drawn as
   in ``bootstrap_means``); ``estimates_dict`` is their JSON form. The resample sums are exact
@@ -13,7 +14,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,7 @@ __all__ = [
     "count_products",
     "estimates_dict",
     "paired_bootstrap",
+    "paired_bootstraps",
 ]
 
 N_BOOT = 1000
@@ -85,13 +87,39 @@ class PairedTest:
 def paired_bootstrap(
     a: npt.NDArray[np.float64], b: npt.NDArray[np.float64], n_boot: int = N_BOOT, seed: int = 0
 ) -> PairedTest:
-    diff = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
-    means = bootstrap_means(diff, n_boot, seed)
-    lo, hi = np.percentile(means, [2.5, 97.5])
-    le = (np.count_nonzero(means <= 0) + 1) / (n_boot + 1)
-    ge = (np.count_nonzero(means >= 0) + 1) / (n_boot + 1)
-    p = min(1.0, 2.0 * min(le, ge))
-    return PairedTest(float(diff.mean()), (float(lo), float(hi)), float(p))
+    return paired_bootstraps([(a, b)], n_boot, seed)[0]
+
+
+def paired_bootstraps(
+    pairs: Sequence[tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]],
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+) -> list[PairedTest]:
+    """:func:`paired_bootstrap` of every pair ``(a, b)`` (all of one length n), each from the
+    same resamples: they are drawn once, as :func:`bootstrap_means` draws them, and every
+    difference is averaged over them as there (the same numbers as one test at a time)."""
+    diffs = [np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64) for a, b in pairs]
+    if not diffs:
+        return []
+    n = diffs[0].shape[0]
+    if any(diff.shape != diffs[0].shape for diff in diffs):
+        raise ValueError("paired_bootstraps: every pair must have the same shape")
+    rng = np.random.default_rng(seed)
+    step = max(1, _CELLS // max(n, 1))
+    means = np.empty((len(diffs), n_boot) + diffs[0].shape[1:], dtype=np.float64)
+    for start in range(0, n_boot, step):
+        stop = min(n_boot, start + step)
+        idx = rng.integers(0, n, size=(stop - start, n))
+        for j, diff in enumerate(diffs):
+            means[j, start:stop] = diff[idx].mean(axis=1)
+    tests = []
+    for diff, boot in zip(diffs, means, strict=True):
+        lo, hi = np.percentile(boot, [2.5, 97.5])
+        le = (np.count_nonzero(boot <= 0) + 1) / (n_boot + 1)
+        ge = (np.count_nonzero(boot >= 0) + 1) / (n_boot + 1)
+        p = min(1.0, 2.0 * min(le, ge))
+        tests.append(PairedTest(float(diff.mean()), (float(lo), float(hi)), float(p)))
+    return tests
 
 
 @dataclass(frozen=True)

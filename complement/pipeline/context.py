@@ -96,6 +96,8 @@ class Context:
     load_seconds: float = 0.0
     #: per-view ranked lists of the split's test users, kept by the oracle for hits to reuse
     view_lists: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None
+    #: intra-list diversities measured in this run (hits reuses the oracle's)
+    diversity_memo: diversity.DiversityMemo = field(default_factory=diversity.DiversityMemo)
 
     @property
     def has_log(self) -> bool:

@@ -88,6 +88,7 @@ def run_hits(ctx: Context) -> Section:
             ctx.unit_view(div_view),
             ctx.effective_ranks,
             div_view,
+            ctx.diversity_memo,
         ),
         **segments_part(segments),
         **ceiling_part(hits_ceiling(ctx, result)),

@@ -76,6 +76,8 @@ def run_oracle(ctx: Context) -> Section:
         definitions=definitions,
         views=views.to_dict(),
         interactions=ctx.coverage,
-        **diversity_part(lists, ctx.unit_view(div_view), ctx.effective_ranks, div_view),
+        **diversity_part(
+            lists, ctx.unit_view(div_view), ctx.effective_ranks, div_view, ctx.diversity_memo
+        ),
         **segments_part(segments),
     )

@@ -98,3 +98,88 @@ def test_diversity_of_cuts_lists_at_each_k():
     assert doc["k"]["8"]["intra_list_diversity"]["a"] == pytest.approx(_brute_ild(lists, a))
     assert doc["effective_rank"]["b"] == pytest.approx(_brute_erank(b))
     assert {"coverage", "intra_list_diversity", "effective_rank"} <= set(DEFINITIONS)
+
+
+def _ild_one_pass(lists, unit_vectors, block_bytes=32 * 1024 * 1024):
+    """The former implementation: blocks of ``block_bytes`` gathered and converted at once."""
+    lists = np.asarray(lists, dtype=np.int64)
+    n_users, k = lists.shape
+    d = int(unit_vectors.shape[1])
+    block = max(1, block_bytes // (8 * max(1, k) * max(1, d)))
+    total, n_lists = 0.0, 0
+    for start in range(0, n_users, block):
+        rows = lists[start : start + block]
+        valid = rows >= 0
+        vecs = np.asarray(unit_vectors[np.maximum(rows, 0)], dtype=np.float64)
+        vecs *= valid[:, :, None]
+        summed = vecs.sum(axis=1)
+        sq_of_sum = np.einsum("ij,ij->i", summed, summed)
+        sum_of_sq = np.einsum("ijk,ijk->i", vecs, vecs)
+        m = valid.sum(axis=1).astype(np.float64)
+        pairs = m * (m - 1) / 2
+        keep = pairs > 0
+        mean_cos = (sq_of_sum[keep] - sum_of_sq[keep]) / 2 / pairs[keep]
+        total += float((1.0 - mean_cos).sum())
+        n_lists += int(keep.sum())
+    return total / n_lists if n_lists else float("nan")
+
+
+@pytest.mark.parametrize(
+    ("n_items", "d", "k"), [(60, 7, 9), (300, 48, 20), (40, 1, 12), (90, 400, 25)]
+)
+@pytest.mark.parametrize("cache_values", [1, 3 * 7 * 48, 1 << 16])
+def test_intra_list_diversity_in_cache_blocks_is_the_one_pass_bits(
+    monkeypatch, n_items, d, k, cache_values
+):
+    """Sub-blocks of any size give every bit of the former one-pass computation (users summed
+    over the same 32 MB-style blocks). With k·d = 10,000 numpy sums a lone list in pieces:
+    sub-blocks of 2 and 3 lists, never 1, and the lone user of the last block, give the
+    one-pass bits."""
+    import complement.core.diversity as div
+
+    rng = np.random.default_rng(n_items + d)
+    unit = unit_rows(rng.standard_normal((n_items, d)).astype(np.float32))
+    lists = rng.integers(0, n_items, (161, k))  # 10 blocks of 16 users and a lone one
+    lists[rng.random(lists.shape) < 0.15] = -1  # empty slots, short and one-item lists
+    lists[4, 1:] = -1
+    block_bytes = 8 * k * d * 16
+    expect = _ild_one_pass(lists, unit, block_bytes)
+    monkeypatch.setattr(div, "_BLOCK_BYTES", block_bytes)
+    monkeypatch.setattr(div, "_CACHE_VALUES", cache_values)
+    assert intra_list_diversity(lists, unit) == expect
+    monkeypatch.setattr(div, "_BLOCK_BYTES", 32 * 1024 * 1024)  # one outer block
+    assert intra_list_diversity(lists, unit) == _ild_one_pass(lists, unit)
+    assert np.isnan(intra_list_diversity(np.full((3, k), -1), unit))
+
+
+def test_diversity_memo_measures_equal_lists_once(monkeypatch):
+    import complement.core.diversity as div
+
+    rng = np.random.default_rng(5)
+    unit = unit_rows(rng.standard_normal((50, 6)).astype(np.float32))
+    other = unit_rows(rng.standard_normal((50, 6)).astype(np.float32))
+    deep = rng.integers(0, 50, (20, 10))
+    measured = []
+
+    def counted(lists, unit_vectors):
+        measured.append(lists.shape)
+        return intra_list_diversity(lists, unit_vectors)
+
+    monkeypatch.setattr(div, "intra_list_diversity", counted)
+    memo = div.DiversityMemo()
+    first = memo.intra_list_diversity(deep[:, :5], unit)  # a strided prefix
+    assert first == intra_list_diversity(deep[:, :5], unit)
+    assert memo.intra_list_diversity(deep[:, :5].copy(), unit) == first  # equal content
+    assert measured == [(20, 5)]
+    memo.intra_list_diversity(deep[:, :6], unit)  # a longer prefix
+    memo.intra_list_diversity(deep[:, :5], other)  # other unit rows
+    changed = deep[:, :5].copy()
+    changed[3, 2] = -1
+    memo.intra_list_diversity(changed, unit)
+    assert len(measured) == 4
+    ranks = {"a": 1.0}
+    lists = {5: {"x": deep, "y": deep.copy()}, 10: {"x": deep}}
+    with_memo = diversity_of(lists, unit, ranks, view="a", memo=memo).to_dict()
+    monkeypatch.setattr(div, "intra_list_diversity", intra_list_diversity)
+    assert with_memo == diversity_of(lists, unit, ranks, view="a").to_dict()
+    assert len(measured) == 5  # only deep[:, :10] was new
