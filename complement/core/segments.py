@@ -220,6 +220,30 @@ def user_segments(
     )
 
 
+def _item_rows(
+    seg: Segments,
+    query_index: npt.NDArray[np.int64],
+    n_items: int,
+    minimum: int,
+    table: Callable[[npt.NDArray[np.bool_]], dict[str, Any]],
+) -> SegmentsResult:
+    """One row per item segment: its query items' ``table(mask)``, or too small below
+    ``minimum`` query items."""
+    rows_out = []
+    for name, members in zip(seg.names, seg.members, strict=True):
+        mask = _flags(members, n_items)[query_index]
+        n = int(mask.sum())
+        rows_out.append(SegmentRow(name, n, None, table(mask) if n >= minimum else None))
+    return SegmentsResult(
+        column=seg.column,
+        source=seg.source,
+        minimum=minimum,
+        unit="items",
+        n_unassigned=seg.n_unassigned,
+        rows=tuple(rows_out),
+    )
+
+
 def item_segment_overlap(
     seg: Segments,
     query_index: npt.NDArray[np.int64],
@@ -231,30 +255,19 @@ def item_segment_overlap(
 ) -> SegmentsResult:
     """Mean overlap@k and jaccard@k (``= overlap / (2 - overlap)``) over each item segment's
     query items, with the bootstrap interval of the mean overlap."""
-    rows_out = []
-    for name, members in zip(seg.names, seg.members, strict=True):
-        mask = _flags(members, n_items)[query_index]
-        n = int(mask.sum())
-        if n < minimum:
-            rows_out.append(SegmentRow(name, n, None, None))
-            continue
-        table: dict[str, Any] = {"k": {}}
+
+    def table(mask: npt.NDArray[np.bool_]) -> dict[str, Any]:
+        out: dict[str, Any] = {"k": {}}
         for k, ov in sorted(per_item.items()):
             vals = np.asarray(ov, dtype=np.float64)[mask]
-            table["k"][str(k)] = {
+            out["k"][str(k)] = {
                 "overlap": float(vals.mean()),
                 "jaccard": float((vals / (2.0 - vals)).mean()),
                 "ci95": list(bootstrap_mean_ci(vals, seed=seed)),
             }
-        rows_out.append(SegmentRow(name, n, None, table))
-    return SegmentsResult(
-        column=seg.column,
-        source=seg.source,
-        minimum=minimum,
-        unit="items",
-        n_unassigned=seg.n_unassigned,
-        rows=tuple(rows_out),
-    )
+        return out
+
+    return _item_rows(seg, query_index, n_items, minimum, table)
 
 
 def item_segment_pairs(
@@ -273,13 +286,8 @@ def item_segment_pairs(
     with no common neighbour over the segment's query items, and the 95% bootstrap interval
     of the mean overlap (the segment's query items resampled; every pair and k from the same
     resamples, integer counts summed exactly, as the whole table's)."""
-    rows_out = []
-    for name, members in zip(seg.names, seg.members, strict=True):
-        mask = _flags(members, n_items)[query_index]
-        n = int(mask.sum())
-        if n < minimum:
-            rows_out.append(SegmentRow(name, n, None, None))
-            continue
+
+    def table(mask: npt.NDArray[np.bool_]) -> dict[str, Any]:
         cut = {key: np.asarray(c, dtype=np.float64)[mask] for key, c in counts.items()}
         est = bootstrap_estimates(
             {f"{a}|{b}|{k}": c for (a, b, k), c in cut.items()}, n_boot=n_boot, seed=seed
@@ -299,12 +307,6 @@ def item_segment_pairs(
         for by_b in pairs.values():
             for node in by_b.values():
                 node["k"] = dict(sorted(node["k"].items(), key=lambda kv: int(kv[0])))
-        rows_out.append(SegmentRow(name, n, None, {"pairs": pairs}))
-    return SegmentsResult(
-        column=seg.column,
-        source=seg.source,
-        minimum=minimum,
-        unit="items",
-        n_unassigned=seg.n_unassigned,
-        rows=tuple(rows_out),
-    )
+        return {"pairs": pairs}
+
+    return _item_rows(seg, query_index, n_items, minimum, table)
