@@ -40,7 +40,7 @@ __all__ = [
 BAND = 8
 _U = 2.0**-24
 _RESCORE_ROWS = 1024
-_FINISH_ROWS = 16384
+_FINISH_ROWS = 8192
 
 
 def row_norms(x: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
@@ -173,23 +173,36 @@ def finish(
     query_scale: npt.NDArray[np.float32] | None,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32], npt.NDArray[np.bool_]]:
     """:func:`resolve` for lists found by a backend, in batches of rows (rescoring reads the
-    inputs again)."""
+    inputs again) spread over worker threads: each batch writes only its own rows, so the
+    answer does not depend on the number of threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from complement.retrieval.pool import workers
+
     q = idx.shape[0]
     d = int(base.shape[1])
     complete = idx.shape[1] >= int(base.shape[0])
     out_idx = np.empty((q, k), dtype=np.int64)
     out_val = np.empty((q, k), dtype=np.float32)
     again = np.zeros(q, dtype=np.bool_)
-    for s in range(0, q, _FINISH_ROWS):
+
+    def batch(s: int) -> None:
         e = min(q, s + _FINISH_ROWS)
 
-        def rescore(
-            rows: npt.NDArray[np.int64], cols: npt.NDArray[np.int64], s: int = s
-        ) -> npt.NDArray[np.float32]:
+        def rescore(rows: npt.NDArray[np.int64], cols: npt.NDArray[np.int64]) -> Any:
             return canonical_pairs(queries, base, rows + s, cols, query_scale, base_scale)
 
         margin = margins(qnorm[s:e], bmax, d, vals[s:e])
         out_idx[s:e], out_val[s:e], again[s:e] = resolve(
             idx[s:e], vals[s:e], k, margin, complete, rescore
         )
+
+    starts = range(0, q, _FINISH_ROWS)
+    n_threads = min(len(starts), workers())
+    if n_threads <= 1:
+        for s in starts:
+            batch(s)
+    else:
+        with ThreadPoolExecutor(n_threads) as threads:
+            list(threads.map(batch, starts))  # list(): a batch's error reaches the caller
     return out_idx, out_val, again
