@@ -136,24 +136,21 @@ class _Lists:
             self.kth[have] = _values(top[:, w - 1])
 
 
-def _heavy_rows(
-    s: npt.NDArray[np.float32],
-    rows: npt.NDArray[np.int64],
-    cols: npt.NDArray[np.int64],
-    w: int,
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Candidates (row-major) with the rows of more than ``HEAVY * w`` of them replaced by
-    their exact top ``w`` of the row of ``s``."""
-    counts = np.bincount(rows, minlength=s.shape[0])
+def _heavy_rows_settled(
+    s: npt.NDArray[np.float32], flat: npt.NDArray[np.int64], a: int, b: int, w: int
+) -> npt.NDArray[np.int64]:
+    """Flat indices into ``s`` (row-major) of the candidates of rows ``a:b`` (``flat``: in
+    those rows' mask), rows with more than ``HEAVY * w`` of them replaced by their exact top
+    ``w`` of the row, so a tile of massive ties holds no more than that per row."""
+    c = s.shape[1]
+    rows = flat // c
+    counts = np.bincount(rows, minlength=b - a)
     heavy = np.flatnonzero(counts > HEAVY * w)
-    if heavy.size == 0:
-        return rows, cols
-    keep = counts[rows] <= HEAVY * w
-    top, _ = select_topk(s[heavy], w)
-    rows = np.concatenate([rows[keep], np.repeat(heavy, w)])
-    cols = np.concatenate([cols[keep], top.reshape(-1)])
-    order = np.lexsort((cols, rows))
-    return rows[order], cols[order]
+    if heavy.size:
+        top, _ = select_topk(s[a + heavy], w)
+        extra = heavy[:, None] * c + top
+        flat = np.sort(np.concatenate([flat[counts[rows] <= HEAVY * w], extra.reshape(-1)]))
+    return flat + a * c if a else flat
 
 
 def _candidates(
@@ -178,10 +175,7 @@ def _candidates(
         b = min(r, a + step)
         m = mask[: (b - a) * c].reshape(b - a, c)
         np.greater_equal(s[a:b], t_rows[a:b, None], out=m)
-        flat = np.flatnonzero(m)
-        if a:
-            flat += a * c
-        row_found.append(flat)
+        row_found.append(_heavy_rows_settled(s, np.flatnonzero(m), a, b, w))
         if t_cols is not None:
             np.greater_equal(s[a:b], t_cols[None, :], out=m)
             flat = np.flatnonzero(m)
@@ -193,7 +187,7 @@ def _candidates(
             if over.any():
                 t_cols[over] = np.inf  # settled exactly below; no more candidates here
     flat = np.concatenate(row_found)
-    by_row = _heavy_rows(s, flat // c, flat % c, w)
+    by_row = (flat // c, flat % c)
     if t_cols is None:
         return by_row, None
     flat = np.concatenate(col_found)

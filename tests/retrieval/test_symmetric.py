@@ -117,3 +117,25 @@ def test_backend_takes_the_symmetric_path_only_where_it_applies(monkeypatch):
     some = item_knn(x, 10, get_backend("cpu"), query_index=np.arange(1, n))  # a sample
     assert calls == [1, 1] and small.shape == (500, 10)
     np.testing.assert_array_equal(some, got[1:])
+
+
+@pytest.mark.parametrize("parts", [1, 2, 3, 7])
+def test_runs_of_tiles_merged_give_the_same_lists(parts):
+    """What the Ray engine does with the tiles: runs of about equal work, each searched alone
+    (its own running thresholds), merged and settled, equal the search of all tiles at once."""
+    rng = np.random.default_rng(11)
+    x = rng.integers(-3, 4, size=(900, 5)).astype(np.float32)  # exact ties everywhere
+    scale = inverse_norms(x)
+    tiles = symmetric.plan(900, 4, 2, 1, tile_rows=150)
+    runs = tiles.shares(parts)
+    assert sorted(j for run in runs for j in run) == sorted(tiles.jobs) and len(runs) <= parts
+    for run in runs:  # a run's diagonal tiles come first (they set its thresholds)
+        diagonal = [a == b for a, b in run]
+        assert diagonal == sorted(diagonal, reverse=True)
+    keys = symmetric.merge_keys(
+        [symmetric.tile_keys(x, scale, tiles, run, 1) for run in runs], tiles.w
+    )
+    got = symmetric.finish_keys(x, scale, keys, 4, tiles, band=2)
+    want = symmetric.self_topk(x, 4, scale=scale, band=2, tile_rows=150, threads=1)
+    np.testing.assert_array_equal(got[0], want[0])
+    check(x, 4, scale=scale, band=2, tile_rows=150, threads=2)
