@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from complement.errors import UsageError
+from complement.retrieval.pool import one_blas_thread
 
 __all__ = [
     "ALPHA_GRID",
@@ -86,21 +87,13 @@ class Probe:
         return np.concatenate(parts).astype(np.float64)
 
 
-@contextmanager
-def one_blas_thread() -> Iterator[None]:
-    """Run the enclosed linear algebra on matrices a few hundred wide on one BLAS thread.
-
-    OpenBLAS's threaded ``eigh`` of a few hundred rows synchronises its threads at every step
-    of the tridiagonal reduction: on 2 cores a 384×384 ``eigh`` takes about 0.02 s on one thread,
-    0.06 s on two when the machine is idle, and 0.3-3 s on two when other processes (or torch's
-    own threads) compete for the cores; the small products around it gain nothing from a second
-    thread either. One thread moves results only in the last bits (~1e-15 relative here;
-    eigenvector signs, which the ridge solution does not depend on).
-    """
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1, user_api="blas"):
-        yield
+# one_blas_thread (from complement.retrieval.pool): the linear algebra on matrices a few hundred
+# wide runs on one BLAS thread. OpenBLAS's threaded ``eigh`` of a few hundred rows synchronises
+# its threads at every step of the tridiagonal reduction: on 2 cores a 384×384 ``eigh`` takes
+# about 0.02 s on one thread, 0.06 s on two when the machine is idle, and 0.3-3 s on two when
+# other processes (or torch's own threads) compete for the cores; the small products around it
+# gain nothing from a second thread either. One thread moves results only in the last bits
+# (~1e-15 relative here; eigenvector signs, which the ridge solution does not depend on).
 
 
 def _eig(x: F64) -> tuple[F64, F64]:

@@ -142,18 +142,19 @@ def compare_segments(
     return segments_core.user_segments(seg, ev, n_log_users, table)
 
 
+def _not_applicable(seg: segments_core.Segments, reason: str) -> dict[str, Any]:
+    """The record of user segments given to an item-level table."""
+    status = "not applicable"
+    return {"column": seg.column, "source": seg.source, "status": status, "reason": reason}
+
+
 def overlap_segments(
     seg: segments_core.Segments, result: Any, settings: Any
 ) -> segments_core.SegmentsResult | dict[str, Any]:
     """Mean overlap/Jaccard per item segment; user segments do not apply to item-level
     agreement (refused by the overlap command, recorded as not applicable in a report)."""
     if seg.source != "items":
-        return {
-            "column": seg.column,
-            "source": seg.source,
-            "status": "not applicable",
-            "reason": "overlap is item-level; user segments cut hits and oracle",
-        }
+        return _not_applicable(seg, "overlap is item-level; user segments cut hits and oracle")
     return segments_core.item_segment_overlap(
         seg, result.query_index, result.per_item, int(result.n_items), seed=settings["seed"]
     )
@@ -165,12 +166,9 @@ def compare_pair_segments(
     """compare's item-level pairwise table per item segment, from the whole run's neighbour
     lists (no new search); user segments do not apply to item-level agreement."""
     if seg.source != "items":
-        return {
-            "column": seg.column,
-            "source": seg.source,
-            "status": "not applicable",
-            "reason": "pairwise overlap is item-level; user segments cut the user-level tables",
-        }
+        return _not_applicable(
+            seg, "pairwise overlap is item-level; user segments cut the user-level tables"
+        )
     counts = {
         key: np.rint(np.asarray(values, dtype=np.float64) * key[2]).astype(np.int64)
         for key, values in items.per_item.items()

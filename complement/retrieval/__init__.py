@@ -86,13 +86,25 @@ class Backend:
         w = min(k, n - 1) + BAND
         if self.device == "cpu" and symmetric.applies(n, d, w):
             return symmetric.self_topk(matrix, k, scale=scale, progress=progress)
+        return self.self_by_rows(matrix, k, scale=scale, progress=progress)
+
+    def self_by_rows(
+        self,
+        matrix: npt.NDArray[Any],
+        k: int,
+        *,
+        scale: npt.NDArray[np.float32] | None = None,
+        progress: Progress | None = None,
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """:meth:`self_topk` as a search of every row against the matrix (:meth:`topk`), each
+        row excluded from its own list."""
         return self.topk(
             matrix,
             matrix,
             k,
             base_scale=scale,
             query_scale=scale,
-            exclude=(np.arange(n + 1, dtype=np.int64), np.arange(n, dtype=np.int64)),
+            exclude=symmetric.diagonal(int(matrix.shape[0])),
             progress=progress,
         )
 

@@ -93,10 +93,8 @@ def in_order(tasks: Iterable[Callable[[], T]], n_workers: int | None = None) -> 
     count; blocks multiplied on one thread each and summed in block order by the caller give
     the same bits whatever the machine's thread count (and use its cores).
     """
-    from threadpoolctl import threadpool_limits
-
     n = max(1, n_workers or workers())
-    with threadpool_limits(1, user_api="blas"):
+    with one_blas_thread():
         if n == 1:
             for task in tasks:
                 yield task()
@@ -118,7 +116,8 @@ def in_order(tasks: Iterable[Callable[[], T]], n_workers: int | None = None) -> 
 @contextmanager
 def one_blas_thread() -> Iterator[None]:
     """The BLAS on one thread inside the block: float64 products, dot products and norms
-    (``numpy.linalg.norm`` is a BLAS dot) give the same bits whatever the thread count."""
+    (``numpy.linalg.norm`` is a BLAS dot) give the same bits whatever the thread count, and
+    small decompositions (``eigh`` of a few hundred rows) do not wait on thread barriers."""
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1, user_api="blas"):

@@ -144,15 +144,12 @@ class RayBackend(Backend):
         each returning every row's running top keys), merged and settled here; otherwise the
         query rows run in shards (:meth:`topk`)."""
         n, d = int(matrix.shape[0]), int(matrix.shape[1])
-        diagonal = (np.arange(n + 1, dtype=np.int64), np.arange(n, dtype=np.int64))
         if self.device != "cpu" or n < 2:
-            return self.topk(matrix, matrix, k, base_scale=scale, query_scale=scale,
-                             exclude=diagonal, progress=progress)  # fmt: skip
+            return self.self_by_rows(matrix, k, scale=scale, progress=progress)
         ray = require_ray()
         shards, cpus, _ = self._plan(n)
         if not symmetric.applies(n, d, min(k, n - 1) + BAND, cpus):
-            return self.topk(matrix, matrix, k, base_scale=scale, query_scale=scale,
-                             exclude=diagonal, progress=progress)  # fmt: skip
+            return self.self_by_rows(matrix, k, scale=scale, progress=progress)
         start = time.perf_counter()
         tiles = symmetric.plan(n, k, BAND, cpus)
         runs = tiles.shares(shards)

@@ -49,6 +49,7 @@ __all__ = [
     "SELF_BYTES",
     "Plan",
     "applies",
+    "diagonal",
     "finish_keys",
     "merge_keys",
     "plan",
@@ -76,6 +77,11 @@ HEAVY = 16
 
 _EMPTY = np.uint64(0xFFFFFFFFFFFFFFFF)
 _LOW = np.uint64(0xFFFFFFFF)
+
+
+def diagonal(n: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The exclusion CSR of a self-search: row ``i`` excludes base row ``i``."""
+    return np.arange(n + 1, dtype=np.int64), np.arange(n, dtype=np.int64)
 
 
 def applies(n: int, d: int, w: int, n_workers: int | None = None) -> bool:
