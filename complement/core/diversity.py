@@ -108,14 +108,34 @@ def _list_sums(
     index = np.maximum(rows, 0)
     sq_of_sum = np.empty(n, dtype=np.float64)
     sum_of_sq = np.empty(n, dtype=np.float64)
+    # one scratch block, filled in place (no allocation per sub-block); float64 rows taken
+    # from a float64 copy of the rows when that is smaller than the gathered rows (exact)
+    widest = max((b - a for a, b in zip(bounds[:-1], bounds[1:], strict=True)), default=0)
+    scratch = np.empty((widest, k, int(unit.shape[1])), dtype=np.float64)
+    src = _float64_rows(unit, index.size)
     for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
         part = slice(start, stop)
-        vecs = np.asarray(unit[index[part]], dtype=np.float64)
-        vecs *= valid[part, :, None]
+        vecs = scratch[: stop - start]
+        if src is not None:
+            np.take(src, index[part], axis=0, out=vecs, mode="wrap")
+        else:
+            vecs[...] = unit[index[part]]
+        if not valid[part].all():  # times 1.0 changes no bit: only lists with empty slots
+            vecs *= valid[part, :, None]
         summed = vecs.sum(axis=1)  # over the list, slot after slot
         sq_of_sum[part] = np.einsum("ij,ij->i", summed, summed)
         sum_of_sq[part] = np.einsum("ijk,ijk->i", vecs, vecs)
     return sq_of_sum, sum_of_sq
+
+
+def _float64_rows(unit: npt.NDArray[Any], gathered: int) -> npt.NDArray[np.float64] | None:
+    """``unit`` as a float64 array to take rows from, or None (gather and convert instead)
+    when converting every row would cost more than the ``gathered`` rows."""
+    if isinstance(unit, np.ndarray) and unit.dtype == np.float64 and unit.ndim == 2:
+        return unit
+    if int(unit.shape[0]) > gathered:
+        return None
+    return np.asarray(unit, dtype=np.float64)
 
 
 class DiversityMemo:
@@ -151,10 +171,10 @@ def singular_values(x: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
     Computed on one BLAS thread: a threaded product or eigensolver may sum in another order,
     and the JSON must not depend on the thread count.
     """
-    from threadpoolctl import threadpool_limits
+    from complement.retrieval.pool import one_blas_thread
 
     n, d = int(x.shape[0]), int(x.shape[1])
-    with threadpool_limits(1, user_api="blas"):
+    with one_blas_thread():
         if n < d:
             values = np.linalg.svd(np.asarray(x, dtype=np.float64), compute_uv=False)
             return np.asarray(values, dtype=np.float64)

@@ -86,6 +86,8 @@ DEFINITIONS = {
 CSR = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
 #: query keys looked up at once in :func:`sorted_isin` (its temporaries: 8 bytes a key)
 _ISIN_CHUNK = 1 << 20
+#: widest range of keys (hi - lo) that :func:`sorted_isin` looks up in a table of flags
+_ISIN_TABLE = 1 << 23
 
 
 @dataclass(frozen=True)
@@ -173,14 +175,23 @@ def _row_keys(
 
 
 def sorted_isin(query: npt.NDArray[np.int64], sorted_keys: npt.NDArray[np.int64]) -> Any:
-    """``query ∈ sorted_keys`` elementwise (``sorted_keys`` ascending), by binary search, in
-    chunks of keys."""
+    """``query ∈ sorted_keys`` elementwise (``sorted_keys`` ascending): by a table of flags
+    when the keys span fewer than ``_ISIN_TABLE`` values, else by binary search in chunks."""
     if sorted_keys.size == 0:
         return np.zeros(query.shape, dtype=bool)
     flat = np.ravel(query)
     out = np.empty(flat.shape, dtype=bool)
+    lo, hi = int(sorted_keys[0]), int(sorted_keys[-1])
+    table = None
+    if hi - lo < _ISIN_TABLE:  # keys in a narrow range: one flag per value of the range
+        table = np.zeros(hi - lo + 2, dtype=bool)  # the last flag: every query outside it
+        table[sorted_keys - lo] = True
     for s in range(0, flat.size, _ISIN_CHUNK):
         q = flat[s : s + _ISIN_CHUNK]
+        if table is not None:
+            at = np.where((q >= lo) & (q <= hi), q - lo, hi - lo + 1)
+            np.take(table, at, out=out[s : s + _ISIN_CHUNK])
+            continue
         found = np.searchsorted(sorted_keys, q)
         np.take(sorted_keys, found, out=found, mode="clip")  # past the end: the last key
         np.equal(found, q, out=out[s : s + _ISIN_CHUNK])

@@ -121,7 +121,7 @@ def average_ranks(m: F64) -> F64:
     """
     n, c = m.shape
     # NaN sorts last; the order among equal values is irrelevant (their ranks are averaged)
-    order = np.argsort(m, axis=0)
+    order = _nan_last_order(m)
     ordered = np.take_along_axis(m, order, axis=0)
     pos = np.arange(n)[:, None]
     first = np.ones((n, c), dtype=bool)  # first of its run of equal values
@@ -135,6 +135,21 @@ def average_ranks(m: F64) -> F64:
     ranks = np.empty((n, c), dtype=np.float64)
     np.put_along_axis(ranks, order, ranks_sorted, axis=0)
     return ranks
+
+
+def _nan_last_order(m: F64) -> npt.NDArray[np.intp]:
+    """A sorting permutation of each column, NaN last (``np.argsort(m, axis=0)`` up to the
+    order among equal values). numpy's vectorised sort leaves out arrays holding a NaN, so
+    NaN is sorted as ``+inf``; columns with both a NaN and a real ``+inf`` are sorted again
+    as they are."""
+    nan = np.isnan(m)
+    if not nan.any():
+        return np.argsort(m, axis=0)
+    order = np.argsort(np.where(nan, np.inf, m), axis=0)
+    mixed = nan.any(axis=0) & np.isposinf(m).any(axis=0)
+    if mixed.any():
+        order[:, mixed] = np.argsort(m[:, mixed], axis=0)
+    return order
 
 
 def anchor_spearman(

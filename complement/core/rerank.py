@@ -62,8 +62,21 @@ def candidates(
     return items, both
 
 
-def _z(q: npt.NDArray[np.float64], y: npt.NDArray[Any], stats: ViewStats, items: Any) -> Any:
-    s = np.einsum("ud,ujd->uj", q, np.asarray(y[items], dtype=np.float64))
+def _z(
+    q: npt.NDArray[np.float64],
+    y: npt.NDArray[Any],
+    stats: ViewStats,
+    items: Any,
+    scratch: npt.NDArray[np.float64] | None = None,
+) -> Any:
+    """Standardised own scores of ``items`` (``scratch``: room for the gathered float64 rows
+    when ``y`` is float64, filled in place instead of a new array per block)."""
+    if scratch is not None and y.dtype == np.float64:
+        rows = scratch.reshape(-1)[: items.size * y.shape[1]].reshape(*items.shape, y.shape[1])
+        gathered = np.take(y, items, axis=0, out=rows, mode="wrap")
+    else:
+        gathered = np.asarray(y[items], dtype=np.float64)
+    s = np.einsum("ud,ujd->uj", q, gathered)
     sd = stats.sd[:, None]
     ok = sd > 0
     return np.where(ok, (s - stats.mean[:, None]) / np.where(ok, sd, 1.0), 0.0)
@@ -98,11 +111,12 @@ def candidate_z(
         # small blocks: the gathered rows stay in cache (each entry is one dot product of
         # length d, the same bits whatever the block)
         step = max(1, _GATHER_VALUES // max(1, k * int(y.shape[1])))
+        scratch = np.empty(min(n, step) * k * int(y.shape[1]), dtype=np.float64)
         for r0 in range(0, n, step):
             r1 = min(n, r0 + step)
             sub = ViewStats(mean=st.mean[r0:r1], sd=st.sd[r0:r1])
             for out, safe in zip(on, lists, strict=True):
-                out[v, r0:r1] = _z(q64[r0:r1], y64, sub, safe[r0:r1])
+                out[v, r0:r1] = _z(q64[r0:r1], y64, sub, safe[r0:r1], scratch)
     return CandidateZ(k=k, on=(on[0], on[1]))
 
 

@@ -39,7 +39,8 @@ __all__ = [
 #: Ranks kept past k so that a near-tie at the k-th place can be settled.
 BAND = 8
 _U = 2.0**-24
-_RESCORE_ROWS = 1024
+_RESCORE_ROWS = 1024  # pairs between releases of a memory map's pages
+_SCRATCH_BYTES = 1 << 19  # float64 products of one batch of pairs
 _FINISH_ROWS = 8192
 
 
@@ -55,17 +56,60 @@ def canonical_scores(
     """Row-wise canonical score of float32 rows ``q[i]`` and ``b[i]`` (see the module doc)."""
     m, d = q.shape
     out = np.empty(m, dtype=np.float32)
-    width = 1 << max(0, (d - 1).bit_length())
-    buf = np.zeros((min(m, _RESCORE_ROWS), width), dtype=np.float64)
-    for s in range(0, m, _RESCORE_ROWS):
-        e = min(m, s + _RESCORE_ROWS)
-        p = buf[: e - s]
-        np.multiply(q[s:e], b[s:e], out=p[:, :d], dtype=np.float64)  # exact products
-        h = width
+    step = _step(d)
+    tree = _Tree(min(m, step), d)
+    for s in range(0, m, step):
+        tree(q[s : s + step], b[s : s + step], out[s : s + step])
+    return out
+
+
+def _step(d: int) -> int:
+    """Rows of a batch whose float64 products fit in ``_SCRATCH_BYTES`` (cache-sized)."""
+    return max(8, _SCRATCH_BYTES // (8 * max(d, 1)))
+
+
+class _Tree:
+    """Scratch for the canonical sums of up to ``rows`` pairs of ``d`` columns, allocated once.
+
+    The padded pairwise sum's first level adds column ``j`` to ``j + h`` (``h`` half the
+    padded width); where ``j + h`` is padding that is ``p_j + 0.0`` (which turns ``-0.0`` into
+    ``+0.0``), so it is computed straight from the products, with no zero padding."""
+
+    def __init__(self, rows: int, d: int) -> None:
+        self.d = d
+        self.h = (1 << max(0, (d - 1).bit_length())) // 2
+        self.lo = max(d - self.h, 0)  # columns with a partner in the first level
+        self.prod = np.empty((rows, d), dtype=np.float64)
+        self.p = np.empty((rows, max(self.h, 1)), dtype=np.float64)
+
+    def __call__(
+        self, q: npt.NDArray[np.float32], b: npt.NDArray[np.float32], out: npt.NDArray[np.float32]
+    ) -> None:
+        n = q.shape[0]
+        d, h, lo = self.d, self.h, self.lo
+        prod = self.prod[:n]
+        np.multiply(q, b, out=prod, dtype=np.float64)  # exact products
+        if d <= 1:  # no sum (d = 0: the padded sum is 0.0)
+            out[...] = prod[:, 0] if d == 1 else 0.0
+            return
+        p = self.p[:n]
+        np.add(prod[:, :lo], prod[:, h:], out=p[:, :lo])
+        if lo < h:
+            np.add(prod[:, lo:h], 0.0, out=p[:, lo:h])
         while h > 1:  # fixed pairwise order: (p0 + p(h/2)), ... down to one column
             h //= 2
             np.add(p[:, :h], p[:, h : 2 * h], out=p[:, :h])
-        out[s:e] = p[:, 0]
+        out[...] = p[:, 0]
+
+
+def _gather(
+    src: npt.NDArray[Any], idx: npt.NDArray[np.int64], out: npt.NDArray[np.float32]
+) -> npt.NDArray[np.float32]:
+    """``src[idx]`` as float32 into ``out`` (no temporary for a float32 array)."""
+    if isinstance(src, np.ndarray) and src.dtype == np.float32 and src.ndim == 2:
+        np.take(src, idx, axis=0, out=out, mode="wrap")  # "wrap": unbuffered, as src[idx]
+    else:
+        out[...] = np.asarray(src[idx], dtype=np.float32)
     return out
 
 
@@ -78,19 +122,28 @@ def canonical_pairs(
     base_scale: npt.NDArray[np.float32] | None,
 ) -> npt.NDArray[np.float32]:
     """Canonical scores of (query row, base row) pairs, scaled as in the search, in small
-    cache-sized batches."""
+    cache-sized batches (scratch allocated once per call)."""
     out = np.empty(rows.size, dtype=np.float32)
     qs = None if query_scale is None else np.asarray(query_scale, dtype=np.float32)
     bs = None if base_scale is None else np.asarray(base_scale, dtype=np.float32)
+    d = int(base.shape[1])
+    step = _step(d)
+    n = min(rows.size, step)
+    tree = _Tree(n, d)
+    qbuf = np.empty((n, d), dtype=np.float32)
+    bbuf = np.empty((n, d), dtype=np.float32)
     for s in range(0, rows.size, _RESCORE_ROWS):
-        r, c = rows[s : s + _RESCORE_ROWS], cols[s : s + _RESCORE_ROWS]
-        qv = np.array(queries[r], dtype=np.float32)
-        bv = np.array(base[c], dtype=np.float32)
-        if qs is not None:
-            qv *= qs[r][:, None]
-        if bs is not None:
-            bv *= bs[c][:, None]
-        out[s : s + r.size] = canonical_scores(qv, bv)
+        e = min(rows.size, s + _RESCORE_ROWS)
+        for a in range(s, e, step):
+            z = min(e, a + step)
+            r, c = rows[a:z], cols[a:z]
+            qv = _gather(queries, r, qbuf[: z - a])
+            bv = _gather(base, c, bbuf[: z - a])
+            if qs is not None:
+                qv *= qs[r][:, None]
+            if bs is not None:
+                bv *= bs[c][:, None]
+            tree(qv, bv, out[a:z])
         release(base)  # scattered rows of a memory map: do not keep their pages resident
         release(queries)
     return out
@@ -149,15 +202,17 @@ def resolve(
     out_val = vals[:, :k].astype(np.float32)
     redo = np.flatnonzero(amb.any(axis=1))  # elsewhere the product's order is canonical
     if redo.size:
-        value = s[redo]
-        sub_amb = amb[redo]
-        rows, cols = np.nonzero(sub_amb)
-        value[rows, cols] = rescore(redo[rows], idx[redo][rows, cols])
-        key = np.where(include[redo], cid[redo], np.iinfo(np.int64).max)
-        sub_idx = idx[redo]
-        order = np.lexsort((sub_idx, -value, key), axis=-1)[:, :k]
-        out_idx[redo] = np.take_along_axis(sub_idx, order, axis=1)
-        out_val[redo] = np.take_along_axis(value, order, axis=1)
+        rows, cols = np.nonzero(amb[redo])  # row-major: each cluster's slots in a run
+        at = redo[rows]
+        cand = idx[at, cols]
+        value = np.asarray(rescore(at, cand), dtype=np.float64)
+        # the clusters are runs of slots (cid never decreases along a row): sorting their
+        # members by (row, cluster, canonical score desc, index asc) and writing them back
+        # to the same slots, in order, reorders each cluster within its own slots
+        order = np.lexsort((cand, -value, at * w + cid[at, cols]))
+        head = cols < k
+        out_idx[at[head], cols[head]] = cand[order][head]
+        out_val[at[head], cols[head]] = value[order][head]
     return out_idx, out_val, unresolved
 
 

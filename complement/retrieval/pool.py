@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import queue
+import sys
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
@@ -28,10 +30,27 @@ MASK_ROWS = 64
 
 def workers() -> int:
     """Threads for the product + threshold selection: as many as the BLAS would use."""
-    from threadpoolctl import threadpool_info
-
-    counts = [int(i.get("num_threads") or 1) for i in threadpool_info() if i["user_api"] == "blas"]
+    counts = [int(c.num_threads or 1) for c in _blas().lib_controllers]
     return max(1, max(counts, default=os.cpu_count() or 1))
+
+
+_LOCK = threading.Lock()
+_CACHE: dict[str, Any] = {"key": None, "blas": None}
+_HELD: dict[str, Any] = {"depth": 0, "limiters": [], "paths": set()}
+
+
+def _blas() -> Any:
+    """The BLAS libraries' ``threadpoolctl`` controller, kept while no module was imported
+    (scanning the loaded libraries takes milliseconds; scipy or torch bring their own BLAS
+    with their import). Thread counts are read live from it."""
+    key = len(sys.modules)
+    with _LOCK:
+        if _CACHE["key"] != key or _CACHE["blas"] is None:
+            from threadpoolctl import ThreadpoolController
+
+            _CACHE["blas"] = ThreadpoolController().select(user_api="blas")
+            _CACHE["key"] = len(sys.modules)
+        return _CACHE["blas"]
 
 
 class Pool:
@@ -66,9 +85,7 @@ class Pool:
             for task in tasks:
                 done(call(task))
             return
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(1, user_api="blas"):
+        with one_blas_thread():
             futures = [self.threads.submit(call, task) for task in tasks]
             try:
                 for fut in as_completed(futures):
@@ -117,8 +134,43 @@ def in_order(tasks: Iterable[Callable[[], T]], n_workers: int | None = None) -> 
 def one_blas_thread() -> Iterator[None]:
     """The BLAS on one thread inside the block: float64 products, dot products and norms
     (``numpy.linalg.norm`` is a BLAS dot) give the same bits whatever the thread count, and
-    small decompositions (``eigh`` of a few hundred rows) do not wait on thread barriers."""
-    from threadpoolctl import threadpool_limits
+    small decompositions (``eigh`` of a few hundred rows) do not wait on thread barriers.
 
-    with threadpool_limits(1, user_api="blas"):
+    Nested and concurrent blocks (worker threads) share one process-wide limit: the first
+    block in sets it, the last one out restores the thread counts found by the first (a BLAS
+    loaded meanwhile is limited when the next block starts, and restored with the rest)."""
+    blas = _blas()
+    with _LOCK:
+        new = [c for c in blas.lib_controllers if c.filepath not in _HELD["paths"]]
+        if new:
+            _free_control()
+            _HELD["limiters"].append(
+                blas.select(filepath=[c.filepath for c in new]).limit(limits=1, user_api="blas")
+            )
+            _HELD["paths"].update(c.filepath for c in new)
+            _free_control()
+        _HELD["depth"] += 1
+    try:
         yield
+    finally:
+        with _LOCK:
+            _HELD["depth"] -= 1
+            if _HELD["depth"] == 0:
+                _free_control()
+                while _HELD["limiters"]:
+                    _HELD["limiters"].pop().restore_original_limits()
+                _HELD["paths"] = set()
+                _free_control()
+
+
+def _free_control() -> None:
+    """threadpoolctl >= 3.8 lets only the thread that last set an OpenBLAS limit change it
+    until that thread lets go; the limit here is held by a count, not by a thread, so the
+    last block out (any thread) must be able to restore it."""
+    import threadpoolctl
+
+    clear = getattr(
+        getattr(threadpoolctl, "OpenBLASController", None), "clear_controlling_thread", None
+    )
+    if clear is not None:
+        clear(force=True)

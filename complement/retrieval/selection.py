@@ -42,7 +42,48 @@ Candidates = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.
 def select_topk(
     scores: npt.NDArray[np.float32], k: int
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-    """Exact top-``k`` of each row by full-row partition, ordered by (score desc, index asc)."""
+    """Exact top-``k`` of each row by full-row partition, ordered by (score desc, index asc).
+
+    The k-th largest value ``t`` of a row comes from a partition of the values; where exactly
+    ``k`` entries are ``>= t`` they are the top k (found in index order, so a stable sort by
+    score keeps lower indices first). Rows with ties at the k-th place or NaN take
+    :func:`_select_ties` (an index partition), with the same answer.
+    """
+    r, n = scores.shape
+    k = min(k, n)
+    if k == n or r == 0:
+        return _select_ties(scores, k)
+    top = np.partition(scores, n - k, axis=1)[:, n - k :]
+    ge = scores >= top[:, :1]
+    odd = np.isnan(top).any(axis=1) | (np.count_nonzero(ge, axis=1) != k)
+    if not odd.any():
+        return _select_clear(scores, ge, k)
+    idx = np.empty((r, k), dtype=np.int64)
+    vals = np.empty((r, k), dtype=np.float32)
+    rest = np.flatnonzero(odd)
+    idx[rest], vals[rest] = _select_ties(scores[rest], k)
+    clear = np.flatnonzero(~odd)
+    if clear.size:
+        idx[clear], vals[clear] = _select_clear(scores[clear], ge[clear], k)
+    return idx, vals
+
+
+def _select_clear(
+    scores: npt.NDArray[np.float32], ge: npt.NDArray[np.bool_], k: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    """Rows whose mask ``ge`` holds exactly their top ``k`` entries, ranked."""
+    r, n = scores.shape
+    flat = np.flatnonzero(ge).reshape(r, k)  # row-major: each row's columns ascending
+    vals = scores.reshape(-1)[flat]
+    order = np.argsort(-vals, axis=1, kind="stable")  # equal scores: lower index first
+    cols = flat - (np.arange(r, dtype=np.int64) * n)[:, None]
+    return np.take_along_axis(cols, order, axis=1), np.take_along_axis(vals, order, axis=1)
+
+
+def _select_ties(
+    scores: npt.NDArray[np.float32], k: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    """:func:`select_topk` by an index partition, any row (ties at the k-th place, NaN)."""
     r, n = scores.shape
     k = min(k, n)
     if k == n:
