@@ -35,7 +35,7 @@ Definitions (fixed; also in docs/definitions.md and the JSON under ``definitions
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -45,11 +45,16 @@ import numpy as np
 import numpy.typing as npt
 
 from complement.core import probe_models, torch_prefetch
+from complement.core.probe_fit import (  # CAPACITIES, fit_capacity: re-exported
+    CAPACITIES,
+    fit_capacity,
+    mapped_vectors,
+    probe_rows,
+)
 from complement.core.probe_metrics import (  # RecTask, rec_task: re-exported for callers
     RecTask,
     SetMetrics,
     TrueSide,
-    l2_rows,
     list_jaccard,
     r2_scores,
     rec_lists,
@@ -70,18 +75,19 @@ __all__ = [
     "CapacityResult",
     "ProbeResult",
     "RecTask",
+    "check_options",
     "fit_capacity",
     "rec_task",
     "run_probe",
 ]
 
-CAPACITIES = ("linear", "lowrank", "mlp1", "mlp2", "mlp3")
 #: RecTrue below this: the relative drop is not reported (the absolute drop is, flagged)
 REC_FLOOR = 0.01
 #: epochs of the paper's probe (its analysis scripts' default), for --no-early-stop
 PAPER_EPOCHS = 400
 F64 = npt.NDArray[np.float64]
 Progress = Callable[[str], None]
+Mapped = tuple[F64, dict[str, Any]]
 
 DEFINITIONS = {
     "preprocessing": "rows of both views L2-normalised (--raw: raw rows, the paper's); source "
@@ -213,43 +219,6 @@ class ProbeResult:
         }
 
 
-def fit_capacity(
-    capacity: str,
-    x: F64,
-    y: F64,
-    *,
-    alpha: float | None = None,
-    rank: int = 16,
-    max_epochs: int = 200,
-    seed: int = 0,
-    device: str = "cpu",
-    epochs: int | None = None,
-) -> probe_models.Probe:
-    """Fit one capacity on centred training sources ``x`` and targets ``y``.
-
-    MLPs: early stopping (at most ``max_epochs``) when ``epochs`` is None, else exactly
-    ``epochs`` epochs on all of ``x`` (the paper's protocol).
-    """
-    if capacity == "linear":
-        return probe_models.fit_ridge(x, y, alpha=alpha, seed=seed)
-    if capacity == "lowrank":
-        return probe_models.fit_lowrank(x, y, rank, alpha=alpha, seed=seed)
-    if capacity in probe_models.MLP_LAYERS:
-        return probe_models.fit_mlp(
-            x, y, capacity, seed=seed, max_epochs=max_epochs, device=device, epochs=epochs
-        )
-    raise UsageError(f"unknown --capacity {capacity!r}: choose one of {', '.join(CAPACITIES)}")
-
-
-def _mapped(
-    capacity: str, xs: F64, yt: F64, shift: ItemShift, opts: dict[str, Any]
-) -> tuple[F64, dict[str, Any]]:
-    """Fit on the shift's training items; mapped vectors of every item."""
-    mx, my = xs[shift.train].mean(axis=0), yt[shift.train].mean(axis=0)
-    probe = fit_capacity(capacity, xs[shift.train] - mx, yt[shift.train] - my, **opts)
-    return probe.predict(xs - mx) + my, probe.info
-
-
 def _row_cosine(a: F64, b: F64) -> F64:
     """Cosine of each row of ``a`` with the same row of ``b`` (0 where a row is zero)."""
     num = np.einsum("ij,ij->i", a, b)
@@ -258,7 +227,7 @@ def _row_cosine(a: F64, b: F64) -> F64:
     return out
 
 
-def _check_options(
+def check_options(
     capacities: Sequence[str],
     p: int,
     q: int,
@@ -304,6 +273,7 @@ def run_probe(
     device: str = "cpu",
     rec: RecTask | None = None,
     progress: Progress | None = None,
+    fitted: Mapping[tuple[str, str], Callable[[], Mapped]] | None = None,
 ) -> ProbeResult:
     """Fit every capacity under ``shift`` (and under the random ``reference`` for the gap).
 
@@ -313,14 +283,13 @@ def run_probe(
     network initialised under a lock: the same bits as one after the other). With an MLP to
     fit, torch starts loading in a background thread at once, while the capacities before it
     fit; each set's true-side metrics are computed for the first capacity and reused.
+    ``fitted[(capacity, "shift" | "reference")]``, where given, returns that fit's mapped
+    vectors and info (computed elsewhere, e.g. in a worker process, with the same bits).
     """
     if source.shape[0] != target.shape[0]:
         raise UsageError("the two views must have the same items (join them first)")
-    _check_options(capacities, source.shape[1], target.shape[1], alpha, rank, max_epochs, epochs)
-    if raw:
-        xs, yt = np.asarray(source, dtype=np.float64), np.asarray(target, dtype=np.float64)
-    else:
-        xs, yt = l2_rows(source), l2_rows(target)
+    check_options(capacities, source.shape[1], target.shape[1], alpha, rank, max_epochs, epochs)
+    xs, yt = probe_rows(source, target, raw)
     opts: dict[str, Any] = {
         "alpha": alpha,
         "rank": rank,
@@ -335,7 +304,13 @@ def run_probe(
     results: dict[str, CapacityResult] = {}
     # the true side of each set's metrics, computed for the first capacity, kept for the others
     train_side, test_side = TrueSide(), TrueSide()
-    if any(c in probe_models.MLP_LAYERS for c in capacities):
+    done = dict(fitted or {})
+
+    def fit(capacity: str, role: str, which: ItemShift) -> Mapped:
+        given = done.get((capacity, role))
+        return given() if given is not None else mapped_vectors(capacity, xs, yt, which, opts)
+
+    if any(c in probe_models.MLP_LAYERS and (c, "shift") not in done for c in capacities):
         torch_prefetch.prefetch_torch()  # torch loads while the capacities before the MLPs fit
     with ExitStack() as stack:
         stack.callback(torch_prefetch.join_prefetch)
@@ -343,13 +318,14 @@ def run_probe(
         for capacity in capacities:
             if progress is not None:
                 progress(capacity)
-            ahead: Future[tuple[F64, dict[str, Any]]] | None = None
+            ahead: Future[Mapped] | None = None
             if separate and capacity in probe_models.MLP_LAYERS:
-                if pool is None:  # one torch session for both threads, from the first MLP on
-                    stack.enter_context(probe_models.torch_session())
+                if (capacity, "reference") not in done and pool is None:
+                    stack.enter_context(probe_models.torch_session())  # one for both threads
                     pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
-                ahead = pool.submit(_mapped, capacity, xs, yt, reference, opts)
-            mapped, info = _mapped(capacity, xs, yt, shift, opts)
+                if (capacity, "reference") not in done and pool is not None:
+                    ahead = pool.submit(mapped_vectors, capacity, xs, yt, reference, opts)
+            mapped, info = fit(capacity, "shift", shift)
             test = set_metrics(yt[shift.test], mapped[shift.test], backend, seed, side=test_side)
             if not separate:
                 random_test = (test.r2, test.r2_uniform)
@@ -357,7 +333,7 @@ def run_probe(
                 ref_mapped = (
                     ahead.result()[0]
                     if ahead is not None
-                    else _mapped(capacity, xs, yt, reference, opts)[0]
+                    else fit(capacity, "reference", reference)[0]
                 )
                 random_test = r2_scores(yt[reference.test], ref_mapped[reference.test])
             lists = rec_lists(rec, mapped, backend) if rec is not None else None

@@ -1,18 +1,37 @@
-"""Runner of ``probe``: can a map fitted on some items recover one view from the other?"""
+"""Runner of ``probe``: can a map fitted on some items recover one view from the other?
+
+The runner works in two steps: :func:`plan_probe` checks the options and makes the shifts,
+and starts the MLP fits in a worker process where that pays (see
+:mod:`complement.pipeline.mlp_worker`); :func:`run_probe` fits the rest and measures.
+``complement report`` plans the probe before its first section, so that torch loads and the
+MLPs train on another core while the sections before the probe run.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from complement.config import Settings
 from complement.core import probe as probe_core
+from complement.core import probe_models
+from complement.core.probe_fit import FitInputs, fit_inputs, probe_rows
 from complement.core.probe_metrics import RecTask, rec_task
 from complement.core.shifts import NEEDS_LOG, ItemShift, make_item_shift, shift_from_log
-from complement.errors import UsageError
+from complement.errors import ComplementError, UsageError
 from complement.pipeline.context import Context
+from complement.pipeline.mlp_worker import MlpFits, worker_wanted
 from complement.pipeline.section import Section, Skip, make_section
 
-__all__ = ["REPORT_CAPACITIES", "capacities_of", "fixed_epochs", "make_shift", "run_probe"]
+__all__ = [
+    "REPORT_CAPACITIES",
+    "ProbePlan",
+    "capacities_of",
+    "fixed_epochs",
+    "make_shift",
+    "plan_probe",
+    "run_probe",
+]
 
 #: the capacities ``complement report`` fits
 REPORT_CAPACITIES = ("linear", "mlp1")
@@ -83,16 +102,111 @@ def _rec(ctx: Context, shift: ItemShift, target: str) -> RecTask | None:
     )
 
 
-def run_probe(ctx: Context, capacities: Sequence[str]) -> Section:
-    """Fit each capacity under the configured shift and under the random reference."""
+@dataclass(frozen=True)
+class ProbePlan:
+    """The probe's shifts and options, checked, and its MLP fits under way in a worker (if
+    any); ``error``: the refusal to raise when the probe runs. Close it when done."""
+
+    capacities: tuple[str, ...]
+    chosen: ItemShift | None = None
+    reference: ItemShift | None = None
+    epochs: int | None = None
+    rec: RecTask | None = None
+    fits: MlpFits | None = None
+    error: ComplementError | None = None
+
+    def close(self) -> None:
+        if self.fits is not None:
+            self.fits.close()
+
+
+def _worker_fits(ctx: Context, plan: ProbePlan) -> MlpFits | None:
+    """The plan's MLP fits started in a worker process, where that pays (None: fit here)."""
     settings, views = ctx.settings, ctx.views
-    epochs = fixed_epochs(settings)  # refuse a bad combination before any work
-    kind = settings["shift"]
-    chosen = make_shift(ctx, kind)
-    reference = chosen if kind == "random" else make_shift(ctx, "random")
+    if plan.chosen is None or plan.reference is None:
+        return None
+    if not worker_wanted(plan.capacities, ctx.require_backend().device):
+        return None
     sem2cf = settings["direction"] == "sem2cf"
     source, target = (views.sem, views.cf) if sem2cf else (views.cf, views.sem)
-    rec = _rec(ctx, chosen, "cf" if sem2cf else "sem")
+    xs, yt = probe_rows(source, target, bool(settings.get("raw", False)))
+    jobs: dict[tuple[str, str], FitInputs] = {}
+    for capacity in plan.capacities:
+        if capacity in probe_models.MLP_LAYERS:
+            jobs[(capacity, "shift")] = fit_inputs(xs, yt, plan.chosen)
+            if plan.reference.kind != plan.chosen.kind:
+                jobs[(capacity, "reference")] = fit_inputs(xs, yt, plan.reference)
+    return MlpFits(jobs, _fit_options(settings, plan.epochs, ctx.require_backend().device))
+
+
+def _fit_options(settings: Settings, epochs: int | None, device: str) -> dict[str, object]:
+    return {
+        "alpha": settings["ridge_alpha"],
+        "rank": settings["rank"],
+        "max_epochs": settings["max_epochs"],
+        "seed": settings["seed"],
+        "device": device,
+        "epochs": epochs,
+    }
+
+
+def plan_probe(ctx: Context, capacities: Sequence[str]) -> ProbePlan:
+    """Check the options, make the shifts and start the MLP fits (see the module doc).
+
+    A refusal (a missing log, a bad option) is kept in the plan and raised by
+    :func:`run_probe`, so that a report records it at the probe's turn.
+    """
+    settings, views = ctx.settings, ctx.views
+    caps = tuple(capacities)
+    try:
+        epochs = fixed_epochs(settings)  # refuse a bad combination before any work
+        kind = settings["shift"]
+        chosen = make_shift(ctx, kind)
+        reference = chosen if kind == "random" else make_shift(ctx, "random")
+        sem2cf = settings["direction"] == "sem2cf"
+        rec = _rec(ctx, chosen, "cf" if sem2cf else "sem")
+        ctx.require_backend()
+        if views.sem.shape[0] == views.cf.shape[0]:
+            dims = (views.sem.shape[1], views.cf.shape[1])
+            p, q = dims if sem2cf else dims[::-1]
+            probe_core.check_options(
+                caps,
+                p,
+                q,
+                settings["ridge_alpha"],
+                settings["rank"],
+                settings["max_epochs"],
+                epochs,
+            )
+    except ComplementError as exc:
+        return ProbePlan(caps, error=exc)
+    plan = ProbePlan(caps, chosen, reference, epochs, rec)
+    return replace(plan, fits=_worker_fits(ctx, plan))
+
+
+def run_probe(ctx: Context, capacities: Sequence[str], plan: ProbePlan | None = None) -> Section:
+    """Fit each capacity under the configured shift and under the random reference.
+
+    ``plan``: from :func:`plan_probe` for these capacities (the caller closes it); None: made
+    and closed here.
+    """
+    own = plan is None
+    plan = plan_probe(ctx, capacities) if plan is None else plan
+    try:
+        return _run(ctx, plan)
+    finally:
+        if own:
+            plan.close()
+
+
+def _run(ctx: Context, plan: ProbePlan) -> Section:
+    if plan.error is not None:
+        raise plan.error
+    assert plan.chosen is not None and plan.reference is not None
+    settings, views = ctx.settings, ctx.views
+    capacities, chosen, reference = plan.capacities, plan.chosen, plan.reference
+    sem2cf = settings["direction"] == "sem2cf"
+    source, target = (views.sem, views.cf) if sem2cf else (views.cf, views.sem)
     backend = ctx.require_backend()
     with ctx.progress("probe: fitting") as progress:
         done = [0]
@@ -113,12 +227,13 @@ def run_probe(ctx: Context, capacities: Sequence[str]) -> Section:
             alpha=settings["ridge_alpha"],
             rank=settings["rank"],
             max_epochs=settings["max_epochs"],
-            epochs=epochs,
+            epochs=plan.epochs,
             raw=bool(settings.get("raw", False)),
             seed=settings["seed"],
             device=backend.device,
-            rec=rec,
+            rec=plan.rec,
             progress=step,
+            fitted=plan.fits.fits() if plan.fits is not None else None,
         )
     return make_section(
         "probe",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +33,7 @@ from complement.pipeline.context import Context
 from complement.pipeline.hits import run_hits
 from complement.pipeline.oracle import run_oracle
 from complement.pipeline.overlap import run_overlap
-from complement.pipeline.probe import REPORT_CAPACITIES, run_probe
+from complement.pipeline.probe import REPORT_CAPACITIES, plan_probe, run_probe
 from complement.pipeline.provenance import report_provenance
 from complement.pipeline.section import Section
 from complement.pipeline.structure import run_structure
@@ -56,7 +57,7 @@ _RUNNERS: dict[str, Callable[[Context], Section]] = {
     "overlap": run_overlap,
     "oracle": run_oracle,
     "hits": run_hits,
-    "probe": lambda ctx: run_probe(ctx, REPORT_CAPACITIES),
+    "probe": lambda ctx: run_probe(ctx, REPORT_CAPACITIES),  # with a plan: see build_report
     "structure": run_structure,
 }
 
@@ -102,6 +103,31 @@ def _body(doc: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in doc.items() if key != "provenance"}
 
 
+def _run_sections(
+    ctx: Context,
+    runners: Mapping[str, Callable[[Context], Section]],
+    bodies: dict[str, dict[str, Any]],
+    sections: dict[str, Section | None],
+    timings: dict[str, float],
+    notify: Callable[[str], None] | None,
+) -> None:
+    """Run the sections in RUN_ORDER; a section that refuses is recorded as not run."""
+    for number, name in enumerate(RUN_ORDER, 1):
+        t0 = time.perf_counter()
+        try:
+            section = runners[name](ctx)
+            bodies[name], sections[name] = _body(section.doc), section
+            status = "done"
+        except ComplementError as exc:
+            # one section's refusal (e.g. too few items for a shift) must not lose the others
+            reason = " ".join(str(exc).split())
+            bodies[name], sections[name] = {"status": "not run", "reason": reason}, None
+            status = f"not run: {exc}"
+        timings[name] = time.perf_counter() - t0
+        if notify is not None:
+            notify(f"[{number}/{len(RUN_ORDER)}] {name}: {status} ({timings[name]:.1f} s)")
+
+
 def build_report(ctx: Context, notify: Callable[[str], None] | None = None) -> ReportRun:
     """Run every section on ``ctx``; a section that cannot run is recorded as not run.
 
@@ -118,20 +144,10 @@ def build_report(ctx: Context, notify: Callable[[str], None] | None = None) -> R
     start = time.perf_counter()
     bodies: dict[str, dict[str, Any]] = {}
     sections: dict[str, Section | None] = {}
-    for number, name in enumerate(RUN_ORDER, 1):
-        t0 = time.perf_counter()
-        try:
-            section = _RUNNERS[name](ctx)
-            bodies[name], sections[name] = _body(section.doc), section
-            status = "done"
-        except ComplementError as exc:
-            # one section's refusal (e.g. too few items for a shift) must not lose the others
-            reason = " ".join(str(exc).split())
-            bodies[name], sections[name] = {"status": "not run", "reason": reason}, None
-            status = f"not run: {exc}"
-        timings[name] = time.perf_counter() - t0
-        if notify is not None:
-            notify(f"[{number}/{len(RUN_ORDER)}] {name}: {status} ({timings[name]:.1f} s)")
+    # the probe's MLPs start training in a worker process now, beside the sections before it
+    with closing(plan_probe(ctx, REPORT_CAPACITIES)) as probe_plan:
+        runners = {**_RUNNERS, "probe": lambda ctx: run_probe(ctx, REPORT_CAPACITIES, probe_plan)}
+        _run_sections(ctx, runners, bodies, sections, timings, notify)
     timings["total"] = timings["load"] + time.perf_counter() - start
     if all(section is None for section in sections.values()):
         reasons = "; ".join(f"{name}: {bodies[name]['reason']}" for name in RUN_ORDER)

@@ -1,0 +1,182 @@
+"""The probe's MLP fits in a worker process, so that importing torch overlaps the other work.
+
+``import torch`` costs 2-3 s of one core, nearly all of it holding the interpreter lock: in the
+process that runs the other diagnostics (``complement report``: overlap, oracle, hits before
+the probe) it delays them as much as it takes. A worker process (``python -m
+complement.pipeline.mlp_worker FOLDER PARENT_PID``) instead imports torch and fits the MLPs on
+another core while this process goes on; the probe collects the mapped vectors when it
+reaches them. The worker exits, removing the folder, if this process dies.
+
+- Inputs and outputs are ``.npy`` files and one JSON file in a private temporary folder
+  (never pickle): per fit, the centred training sources and targets and every item's centred
+  source (:class:`complement.core.probe_fit.FitInputs`); back, the predictions (float64) and
+  the fit's information.
+- The worker runs the same code as a fit in this process
+  (:func:`complement.core.probe_fit.predict_items`: one torch thread, deterministic
+  algorithms, seeded), so the mapped vectors are the same bits.
+- It is used on the CPU only, when torch is installed but not yet imported here (once torch is
+  loaded, a fit here costs no import). If the worker fails in any way, the fit runs here,
+  which also reports any error the usual way.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from complement.core import probe_models
+from complement.core.probe_fit import FitInputs, predict_items
+
+__all__ = ["MlpFits", "main", "worker_wanted"]
+
+F64 = npt.NDArray[np.float64]
+Mapped = tuple[F64, dict[str, Any]]
+Key = tuple[str, str]
+_ARRAYS = ("x_fit", "y_fit", "x_all")
+
+
+def worker_wanted(capacities: tuple[str, ...], device: str) -> bool:
+    """A worker pays off: an MLP to fit on the CPU, torch installed and not yet imported here."""
+    return (
+        device == "cpu"
+        and any(c in probe_models.MLP_LAYERS for c in capacities)
+        and "torch" not in sys.modules
+        and importlib.util.find_spec("torch") is not None
+    )
+
+
+def _command(folder: Path) -> list[str]:
+    """The worker's command line."""
+    return [sys.executable, "-m", "complement.pipeline.mlp_worker", str(folder), str(os.getpid())]
+
+
+def _name(key: Key) -> str:
+    return f"{key[0]}-{key[1]}"
+
+
+class MlpFits:
+    """MLP fits under way in a worker process; :meth:`result` waits for them.
+
+    ``jobs``: (capacity, role) -> the fit's inputs; ``opts``: the keywords of
+    :func:`complement.core.probe_fit.fit_capacity`. Use as a context manager (or call
+    :meth:`close`): it stops the worker and removes its folder.
+    """
+
+    def __init__(self, jobs: Mapping[Key, FitInputs], opts: dict[str, Any]) -> None:
+        self.jobs, self.opts = dict(jobs), dict(opts)
+        self._dir = tempfile.TemporaryDirectory(prefix="complement-mlp-")
+        self.folder = Path(self._dir.name)
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._done: dict[Key, Mapped] = {}
+        spec = {"opts": self.opts, "jobs": [[k[0], _name(k)] for k in self.jobs]}
+        for key, inputs in self.jobs.items():
+            for field in _ARRAYS:
+                np.save(self.folder / f"{_name(key)}.{field}.npy", getattr(inputs, field))
+        (self.folder / "jobs.json").write_text(json.dumps(spec))
+        package_root = str(Path(__file__).resolve().parents[2])
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (package_root, env.get("PYTHONPATH", "")) if p
+        )
+        try:
+            self._proc = subprocess.Popen(
+                _command(self.folder),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=(self.folder / "stderr.txt").open("wb"),
+                env=env,
+            )
+        except OSError:  # no worker: every fit runs here
+            self._proc = None
+
+    def __enter__(self) -> MlpFits:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def fits(self) -> dict[Key, Callable[[], Mapped]]:
+        """One callable per job, returning its mapped vectors and info (for the probe)."""
+        return {key: (lambda key=key: self.result(key)) for key in self.jobs}  # type: ignore[misc]
+
+    def from_worker(self, key: Key) -> Mapped | None:
+        """The worker's prediction and info for ``key`` (None: the worker failed)."""
+        if self._proc is None or self._proc.wait() != 0:
+            return None
+        try:
+            pred = np.load(self.folder / f"{_name(key)}.pred.npy", allow_pickle=False)
+            info = json.loads((self.folder / f"{_name(key)}.info.json").read_text())
+        except (OSError, ValueError):
+            return None
+        return np.asarray(pred, dtype=np.float64), info
+
+    def result(self, key: Key) -> Mapped:
+        """The mapped vectors (prediction + the target's training mean) and the fit's info."""
+        if key not in self._done:
+            inputs = self.jobs[key]
+            got = self.from_worker(key)
+            predicted, info = got if got is not None else predict_items(key[0], inputs, self.opts)
+            self._done[key] = (predicted + inputs.y_mean, info)
+        return self._done[key]
+
+    def close(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        self._dir.cleanup()
+
+
+def _run(folder: Path) -> None:
+    """The worker: every job of ``folder`` fitted (two at a time, one torch thread each)."""
+    spec = json.loads((folder / "jobs.json").read_text())
+    opts = spec["opts"]
+
+    def job(capacity: str, name: str) -> None:
+        arrays = {f: np.load(folder / f"{name}.{f}.npy", allow_pickle=False) for f in _ARRAYS}
+        inputs = FitInputs(**arrays, y_mean=np.zeros(0))
+        predicted, info = predict_items(capacity, inputs, opts)
+        np.save(folder / f"{name}.pred.tmp.npy", predicted)
+        (folder / f"{name}.info.json").write_text(json.dumps(info))
+        os.replace(folder / f"{name}.pred.tmp.npy", folder / f"{name}.pred.npy")
+
+    with probe_models.torch_session(), ThreadPoolExecutor(max_workers=2) as threads:
+        for fut in [threads.submit(job, capacity, name) for capacity, name in spec["jobs"]]:
+            fut.result()
+
+
+def _orphan_watch(folder: Path, parent: int) -> None:
+    """Exit (removing the folder) as soon as the process that started this one is gone."""
+    import shutil
+    import time
+
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    shutil.rmtree(folder, ignore_errors=True)
+    os._exit(1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The worker's entry point: ``python -m complement.pipeline.mlp_worker FOLDER PARENT_PID``."""
+    import threading
+
+    args = sys.argv[1:] if argv is None else argv
+    folder, parent = Path(args[0]), int(args[1])
+    watch = threading.Thread(target=_orphan_watch, args=(folder, parent), daemon=True)
+    watch.start()
+    _run(folder)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

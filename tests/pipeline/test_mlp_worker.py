@@ -1,0 +1,155 @@
+"""The probe's MLP fits in a worker process: the same bits as in this process, and a fall-back."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from complement.core.probe_fit import fit_inputs, predict_items, probe_rows
+from complement.core.shifts import make_item_shift
+from complement.pipeline import mlp_worker
+from complement.pipeline.mlp_worker import MlpFits, worker_wanted
+
+OPTS = {"alpha": None, "rank": 16, "max_epochs": 6, "seed": 3, "device": "cpu", "epochs": None}
+
+
+def _jobs() -> dict[tuple[str, str], object]:
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((120, 3))
+    source = (z @ rng.standard_normal((3, 10)) + 0.1 * rng.standard_normal((120, 10))).astype(
+        np.float32
+    )
+    target = (z @ rng.standard_normal((3, 4))).astype(np.float32)
+    xs, yt = probe_rows(source, target, raw=False)
+    return {
+        ("mlp1", "shift"): fit_inputs(xs, yt, make_item_shift("random", 120, seed=1)),
+        ("mlp1", "reference"): fit_inputs(xs, yt, make_item_shift("random", 120, seed=2)),
+    }
+
+
+def _here(jobs, key):
+    predicted, info = predict_items(key[0], jobs[key], OPTS)
+    return predicted + jobs[key].y_mean, info
+
+
+def test_worker_fits_give_the_same_bits_as_fits_here():
+    jobs = _jobs()
+    with MlpFits(jobs, OPTS) as fits:
+        for key in jobs:
+            assert fits.from_worker(key) is not None  # the worker did fit it
+            mapped, info = fits.fits()[key]()
+            want, want_info = _here(jobs, key)
+            assert mapped.dtype == np.float64
+            np.testing.assert_array_equal(mapped.view(np.int64), want.view(np.int64))
+            assert info == want_info
+        folder = fits.folder
+        names = sorted(p.name for p in folder.iterdir())  # no pickle: arrays and JSON only
+        assert all(n.endswith((".npy", ".json", "stderr.txt")) for n in names), names
+        assert json.loads((folder / "jobs.json").read_text())["opts"] == OPTS
+    assert not folder.exists()  # the private folder is removed
+
+
+def test_a_failed_worker_falls_back_to_fitting_here(monkeypatch):
+    jobs = _jobs()
+    monkeypatch.setattr(mlp_worker, "_command", lambda folder: [sys.executable, "-c", "exit(3)"])
+    with MlpFits(jobs, OPTS) as fits:
+        key = ("mlp1", "reference")
+        assert fits.from_worker(key) is None
+        mapped, info = fits.result(key)
+    want, want_info = _here(jobs, key)
+    np.testing.assert_array_equal(mapped, want)
+    assert info == want_info
+
+
+def test_no_worker_at_all_falls_back_too(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OSError("no processes here")
+
+    monkeypatch.setattr(mlp_worker.subprocess, "Popen", refuse)
+    jobs = _jobs()
+    with MlpFits(jobs, OPTS) as fits:
+        mapped, _ = fits.result(("mlp1", "shift"))
+    np.testing.assert_array_equal(mapped, _here(jobs, ("mlp1", "shift"))[0])
+
+
+def test_closing_stops_a_running_worker(monkeypatch):
+    sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+    monkeypatch.setattr(mlp_worker, "_command", lambda folder: sleeper)
+    fits = MlpFits(_jobs(), OPTS)
+    proc = fits._proc
+    assert proc is not None and proc.poll() is None
+    fits.close()
+    assert proc.poll() is not None and not fits.folder.exists()
+
+
+def test_worker_wanted_only_for_mlps_on_the_cpu_before_torch_loads(monkeypatch):
+    monkeypatch.delitem(sys.modules, "torch", raising=False)
+    assert worker_wanted(("linear", "mlp1"), "cpu")
+    assert not worker_wanted(("linear", "lowrank"), "cpu")
+    assert not worker_wanted(("mlp1",), "cuda")
+    monkeypatch.setitem(sys.modules, "torch", object())
+    assert not worker_wanted(("mlp1",), "cpu")  # torch loaded here: fitting here is free
+
+
+def test_probe_command_same_json_with_and_without_the_worker(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from complement.cli.app import app
+    from complement.fixture import fixture_dir
+
+    started: list[list[tuple[str, str]]] = []
+    real = mlp_worker.MlpFits.__init__
+
+    def spy(self, jobs, opts):
+        started.append(sorted(jobs))
+        real(self, jobs, opts)
+
+    monkeypatch.setattr(mlp_worker.MlpFits, "__init__", spy)
+    monkeypatch.chdir(fixture_dir())
+    docs = []
+    for use_worker in (True, False):
+        monkeypatch.setattr("complement.pipeline.probe.worker_wanted", lambda c, d, u=use_worker: u)
+        out = tmp_path / f"probe-{use_worker}.json"
+        args = [
+            "probe",
+            "--config",
+            "complement.toml",
+            "--capacity",
+            "mlp1",
+            "--shift",
+            "popularity",
+        ]
+        args += ["--max-epochs", "4", "--quiet"]
+        result = CliRunner().invoke(app, [*args, "--json", str(out)])
+        assert result.exit_code == 0, result.output
+        doc = json.loads(out.read_text())
+        doc.pop("timings", None)
+        docs.append(doc)
+    assert started == [[("mlp1", "reference"), ("mlp1", "shift")]]  # the first run only
+    assert docs[0] == docs[1]
+
+
+def test_a_worker_whose_parent_died_exits_and_cleans_up(tmp_path):
+    script = (
+        "import os, sys\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "from test_mlp_worker import OPTS, _jobs\n"
+        "from complement.pipeline.mlp_worker import MlpFits\n"
+        "fits = MlpFits(_jobs(), OPTS)\n"
+        "print(fits.folder, fits._proc.pid, flush=True)\n"
+        "os._exit(0)\n"  # dies without closing: the worker is orphaned
+    )
+    here = str(Path(__file__).parent)
+    out = subprocess.run(
+        [sys.executable, "-c", script, here], capture_output=True, text=True, check=True
+    )
+    folder = out.stdout.split()[0]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and Path(folder).exists():
+        time.sleep(0.2)
+    assert not Path(folder).exists()
