@@ -38,7 +38,7 @@ import numpy.typing as npt
 from complement.core import probe_models
 from complement.core.probe_fit import FitInputs, predict_items
 
-__all__ = ["MlpFits", "main", "worker_wanted"]
+__all__ = ["MAX_WORKER_BYTES", "MlpFits", "main", "worker_wanted"]
 
 F64 = npt.NDArray[np.float64]
 Mapped = tuple[F64, dict[str, Any]]
@@ -46,10 +46,17 @@ Key = tuple[str, str]
 _ARRAYS = ("x_fit", "y_fit", "x_all")
 
 
-def worker_wanted(capacities: tuple[str, ...], device: str) -> bool:
-    """A worker pays off: an MLP to fit on the CPU, torch installed and not yet imported here."""
+#: Largest inputs (bytes of float64 arrays written for the worker) sent to a worker: past that,
+#: copying them to disk costs more than the import saves, so the fits run in this process.
+MAX_WORKER_BYTES = 256 << 20
+
+
+def worker_wanted(capacities: tuple[str, ...], device: str, input_bytes: int = 0) -> bool:
+    """A worker pays off: an MLP to fit on the CPU, torch installed and not yet imported here,
+    inputs of at most ``MAX_WORKER_BYTES``."""
     return (
         device == "cpu"
+        and input_bytes <= MAX_WORKER_BYTES
         and any(c in probe_models.MLP_LAYERS for c in capacities)
         and "torch" not in sys.modules
         and importlib.util.find_spec("torch") is not None
@@ -89,16 +96,17 @@ class MlpFits:
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (package_root, env.get("PYTHONPATH", "")) if p
         )
-        try:
-            self._proc = subprocess.Popen(
-                _command(self.folder),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=(self.folder / "stderr.txt").open("wb"),
-                env=env,
-            )
-        except OSError:  # no worker: every fit runs here
-            self._proc = None
+        with (self.folder / "stderr.txt").open("wb") as stderr:
+            try:
+                self._proc = subprocess.Popen(
+                    _command(self.folder),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=stderr,
+                    env=env,
+                )
+            except OSError:  # no worker: every fit runs here
+                self._proc = None
 
     def __enter__(self) -> MlpFits:
         return self

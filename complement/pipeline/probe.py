@@ -125,17 +125,22 @@ def _worker_fits(ctx: Context, plan: ProbePlan) -> MlpFits | None:
     settings, views = ctx.settings, ctx.views
     if plan.chosen is None or plan.reference is None:
         return None
-    if not worker_wanted(plan.capacities, ctx.require_backend().device):
-        return None
     sem2cf = settings["direction"] == "sem2cf"
     source, target = (views.sem, views.cf) if sem2cf else (views.cf, views.sem)
+    roles = {"shift": plan.chosen}
+    if plan.reference.kind != plan.chosen.kind:
+        roles["reference"] = plan.reference
+    mlps = [c for c in plan.capacities if c in probe_models.MLP_LAYERS]
+    # per fit: every item's source and the training pairs, float64
+    n, p, q = source.shape[0], source.shape[1], target.shape[1]
+    size = len(mlps) * len(roles) * 8 * n * (2 * p + q)
+    if not worker_wanted(plan.capacities, ctx.require_backend().device, size):
+        return None
     xs, yt = probe_rows(source, target, bool(settings.get("raw", False)))
     jobs: dict[tuple[str, str], FitInputs] = {}
-    for capacity in plan.capacities:
-        if capacity in probe_models.MLP_LAYERS:
-            jobs[(capacity, "shift")] = fit_inputs(xs, yt, plan.chosen)
-            if plan.reference.kind != plan.chosen.kind:
-                jobs[(capacity, "reference")] = fit_inputs(xs, yt, plan.reference)
+    for capacity in mlps:
+        for role, shift in roles.items():
+            jobs[(capacity, role)] = fit_inputs(xs, yt, shift)
     return MlpFits(jobs, _fit_options(settings, plan.epochs, ctx.require_backend().device))
 
 

@@ -92,6 +92,8 @@ def test_worker_wanted_only_for_mlps_on_the_cpu_before_torch_loads(monkeypatch):
     assert worker_wanted(("linear", "mlp1"), "cpu")
     assert not worker_wanted(("linear", "lowrank"), "cpu")
     assert not worker_wanted(("mlp1",), "cuda")
+    assert worker_wanted(("mlp1",), "cpu", mlp_worker.MAX_WORKER_BYTES)
+    assert not worker_wanted(("mlp1",), "cpu", mlp_worker.MAX_WORKER_BYTES + 1)  # fit here
     monkeypatch.setitem(sys.modules, "torch", object())
     assert not worker_wanted(("mlp1",), "cpu")  # torch loaded here: fitting here is free
 
@@ -113,7 +115,9 @@ def test_probe_command_same_json_with_and_without_the_worker(monkeypatch, tmp_pa
     monkeypatch.chdir(fixture_dir())
     docs = []
     for use_worker in (True, False):
-        monkeypatch.setattr("complement.pipeline.probe.worker_wanted", lambda c, d, u=use_worker: u)
+        monkeypatch.setattr(
+            "complement.pipeline.probe.worker_wanted", lambda c, d, size, u=use_worker: u
+        )
         out = tmp_path / f"probe-{use_worker}.json"
         args = [
             "probe",
