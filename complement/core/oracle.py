@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -48,6 +49,7 @@ from complement.core.ranking import user_queries
 from complement.core.rerank import Reranker, candidate_z, fit_reranker
 from complement.errors import UsageError
 from complement.retrieval import Backend, get_backend, user_topk
+from complement.retrieval.pool import in_order
 
 __all__ = ["DEFINITIONS", "FUSIONS", "OracleResult", "complement_oracle"]
 
@@ -183,7 +185,12 @@ def complement_oracle(
     # each phase's standardised scores of the candidates once, at the largest K (every K's
     # candidates are a prefix of those lists)
     valid_z = candidate_z(sv_valid, search.view_lists, kmax)
-    gates = {k: fit_reranker(ev_valid, sv_valid, search.view_lists, k, cand_z=valid_z) for k in ks}
+    # one Newton fit per K, independent of each other: on worker threads (their einsums release
+    # the interpreter lock), in K order, each the same bits as alone
+    fits = [
+        partial(fit_reranker, ev_valid, sv_valid, search.view_lists, k, cand_z=valid_z) for k in ks
+    ]
+    gates = dict(zip(ks, in_order(fits), strict=True))
     test_z = candidate_z(sv, views, kmax)
     gated: dict[int, npt.NDArray[np.int64]] = {}
     for k in ks:
