@@ -319,12 +319,12 @@ def run_probe(
             if progress is not None:
                 progress(capacity)
             ahead: Future[Mapped] | None = None
-            if separate and capacity in probe_models.MLP_LAYERS:
-                if (capacity, "reference") not in done and pool is None:
-                    stack.enter_context(probe_models.torch_session())  # one for both threads
+            fit_here = (capacity, "reference") not in done
+            if separate and capacity in probe_models.MLP_LAYERS and fit_here:
+                if pool is None:  # one torch session for both threads, from the first MLP on
+                    stack.enter_context(probe_models.torch_session())
                     pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
-                if (capacity, "reference") not in done and pool is not None:
-                    ahead = pool.submit(mapped_vectors, capacity, xs, yt, reference, opts)
+                ahead = pool.submit(mapped_vectors, capacity, xs, yt, reference, opts)
             mapped, info = fit(capacity, "shift", shift)
             test = set_metrics(yt[shift.test], mapped[shift.test], backend, seed, side=test_side)
             if not separate:

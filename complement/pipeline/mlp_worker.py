@@ -29,6 +29,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +117,7 @@ class MlpFits:
 
     def fits(self) -> dict[Key, Callable[[], Mapped]]:
         """One callable per job, returning its mapped vectors and info (for the probe)."""
-        return {key: (lambda key=key: self.result(key)) for key in self.jobs}  # type: ignore[misc]
+        return {key: partial(self.result, key) for key in self.jobs}
 
     def from_worker(self, key: Key) -> Mapped | None:
         """The worker's prediction and info for ``key`` (None: the worker failed)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from complement.config import Settings
 from complement.core import probe as probe_core
@@ -120,13 +121,18 @@ class ProbePlan:
             self.fits.close()
 
 
+def _source_target(ctx: Context) -> tuple[Any, Any]:
+    """The views the probe maps from and to (``--direction``)."""
+    views = ctx.views
+    return (views.sem, views.cf) if ctx.settings["direction"] == "sem2cf" else (views.cf, views.sem)
+
+
 def _worker_fits(ctx: Context, plan: ProbePlan) -> MlpFits | None:
     """The plan's MLP fits started in a worker process, where that pays (None: fit here)."""
-    settings, views = ctx.settings, ctx.views
+    settings, device = ctx.settings, ctx.require_backend().device
     if plan.chosen is None or plan.reference is None:
         return None
-    sem2cf = settings["direction"] == "sem2cf"
-    source, target = (views.sem, views.cf) if sem2cf else (views.cf, views.sem)
+    source, target = _source_target(ctx)
     roles = {"shift": plan.chosen}
     if plan.reference.kind != plan.chosen.kind:
         roles["reference"] = plan.reference
@@ -134,14 +140,14 @@ def _worker_fits(ctx: Context, plan: ProbePlan) -> MlpFits | None:
     # per fit: every item's source and the training pairs, float64
     n, p, q = source.shape[0], source.shape[1], target.shape[1]
     size = len(mlps) * len(roles) * 8 * n * (2 * p + q)
-    if not worker_wanted(plan.capacities, ctx.require_backend().device, size):
+    if not worker_wanted(plan.capacities, device, size):
         return None
     xs, yt = probe_rows(source, target, bool(settings.get("raw", False)))
     jobs: dict[tuple[str, str], FitInputs] = {}
     for capacity in mlps:
         for role, shift in roles.items():
             jobs[(capacity, role)] = fit_inputs(xs, yt, shift)
-    return MlpFits(jobs, _fit_options(settings, plan.epochs, ctx.require_backend().device))
+    return MlpFits(jobs, _fit_options(settings, plan.epochs, device))
 
 
 def _fit_options(settings: Settings, epochs: int | None, device: str) -> dict[str, object]:
@@ -161,7 +167,7 @@ def plan_probe(ctx: Context, capacities: Sequence[str]) -> ProbePlan:
     A refusal (a missing log, a bad option) is kept in the plan and raised by
     :func:`run_probe`, so that a report records it at the probe's turn.
     """
-    settings, views = ctx.settings, ctx.views
+    settings = ctx.settings
     caps = tuple(capacities)
     try:
         epochs = fixed_epochs(settings)  # refuse a bad combination before any work
@@ -171,13 +177,12 @@ def plan_probe(ctx: Context, capacities: Sequence[str]) -> ProbePlan:
         sem2cf = settings["direction"] == "sem2cf"
         rec = _rec(ctx, chosen, "cf" if sem2cf else "sem")
         ctx.require_backend()
-        if views.sem.shape[0] == views.cf.shape[0]:
-            dims = (views.sem.shape[1], views.cf.shape[1])
-            p, q = dims if sem2cf else dims[::-1]
+        source, target = _source_target(ctx)
+        if source.shape[0] == target.shape[0]:  # else run_probe refuses the views
             probe_core.check_options(
                 caps,
-                p,
-                q,
+                source.shape[1],
+                target.shape[1],
                 settings["ridge_alpha"],
                 settings["rank"],
                 settings["max_epochs"],
@@ -210,8 +215,7 @@ def _run(ctx: Context, plan: ProbePlan) -> Section:
     assert plan.chosen is not None and plan.reference is not None
     settings, views = ctx.settings, ctx.views
     capacities, chosen, reference = plan.capacities, plan.chosen, plan.reference
-    sem2cf = settings["direction"] == "sem2cf"
-    source, target = (views.sem, views.cf) if sem2cf else (views.cf, views.sem)
+    source, target = _source_target(ctx)
     backend = ctx.require_backend()
     with ctx.progress("probe: fitting") as progress:
         done = [0]

@@ -60,9 +60,7 @@ def diversity_part(
     """``{"diversity": ...}``: coverage and intra-list diversity per K and list (in the unit
     rows of ``view``), and each matrix's effective rank (computed once by the caller);
     ``memo``: the run's measured lists, reused (``Context.diversity_memo``)."""
-    result = diversity_core.diversity_of(
-        lists, unit_vectors, effective_ranks, view=view, memo=memo
-    )
+    result = diversity_core.diversity_of(lists, unit_vectors, effective_ranks, view=view, memo=memo)
     return {"diversity": result.to_dict()}
 
 
