@@ -17,6 +17,10 @@ reaches them. The worker exits, removing the folder, if this process dies.
 - It is used on the CPU only, when torch is installed but not yet imported here (once torch is
   loaded, a fit here costs no import). If the worker fails in any way, the fit runs here,
   which also reports any error the usual way.
+- A :class:`Worker` can start before its jobs are known (``complement report`` starts it before
+  loading the inputs): it imports torch, then waits on its standard input for ``go`` (its jobs
+  are in the folder) or for the end of the input (not needed after all: closing it then stops
+  it).
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -39,11 +43,20 @@ import numpy.typing as npt
 from complement.core import probe_models
 from complement.core.probe_fit import FitInputs, predict_items
 
-__all__ = ["MAX_WORKER_BYTES", "MlpFits", "main", "worker_wanted"]
+__all__ = [
+    "MAX_WORKER_BYTES",
+    "MlpFits",
+    "Worker",
+    "load_beside",
+    "main",
+    "start_worker",
+    "worker_wanted",
+]
 
 F64 = npt.NDArray[np.float64]
 Mapped = tuple[F64, dict[str, Any]]
 Key = tuple[str, str]
+T = TypeVar("T")
 _ARRAYS = ("x_fit", "y_fit", "x_all")
 
 
@@ -73,25 +86,17 @@ def _name(key: Key) -> str:
     return f"{key[0]}-{key[1]}"
 
 
-class MlpFits:
-    """MLP fits under way in a worker process; :meth:`result` waits for them.
+class Worker:
+    """A worker process, started now (it imports torch), given its jobs later (:meth:`go`).
 
-    ``jobs``: (capacity, role) -> the fit's inputs; ``opts``: the keywords of
-    :func:`complement.core.probe_fit.fit_capacity`. Use as a context manager (or call
-    :meth:`close`): it stops the worker and removes its folder.
+    Owns the private folder the jobs and results go through; :meth:`close` stops the process
+    (if it still runs) and removes the folder.
     """
 
-    def __init__(self, jobs: Mapping[Key, FitInputs], opts: dict[str, Any]) -> None:
-        self.jobs, self.opts = dict(jobs), dict(opts)
+    def __init__(self) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="complement-mlp-")
         self.folder = Path(self._dir.name)
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._done: dict[Key, Mapped] = {}
-        spec = {"opts": self.opts, "jobs": [[k[0], _name(k)] for k in self.jobs]}
-        for key, inputs in self.jobs.items():
-            for field in _ARRAYS:
-                np.save(self.folder / f"{_name(key)}.{field}.npy", getattr(inputs, field))
-        (self.folder / "jobs.json").write_text(json.dumps(spec))
+        self.proc: subprocess.Popen[bytes] | None = None
         package_root = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
@@ -99,15 +104,88 @@ class MlpFits:
         )
         with (self.folder / "stderr.txt").open("wb") as stderr:
             try:
-                self._proc = subprocess.Popen(
+                self.proc = subprocess.Popen(
                     _command(self.folder),
-                    stdin=subprocess.DEVNULL,
+                    stdin=subprocess.PIPE,
                     stdout=subprocess.DEVNULL,
                     stderr=stderr,
                     env=env,
                 )
             except OSError:  # no worker: every fit runs here
-                self._proc = None
+                self.proc = None
+
+    def go(self) -> None:
+        """Tell the worker that its jobs are in the folder."""
+        if self.proc is None or self.proc.stdin is None:
+            return
+        try:
+            self.proc.stdin.write(b"go\n")
+            self.proc.stdin.close()
+        except OSError:  # the worker is gone: its fits run here
+            pass
+
+    def succeeded(self) -> bool:
+        """Wait for the worker; True when it finished its jobs."""
+        return self.proc is not None and self.proc.wait() == 0
+
+    def close(self) -> None:
+        if self.proc is not None:
+            if self.proc.stdin is not None and not self.proc.stdin.closed:
+                try:
+                    self.proc.stdin.close()
+                except OSError:
+                    pass
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+        self._dir.cleanup()
+
+
+def start_worker(capacities: tuple[str, ...], device: str) -> Worker | None:
+    """A :class:`Worker` started now, when one would pay off for these capacities (None: not).
+
+    The size of the inputs is not known yet: :class:`MlpFits` checks it, and a worker not used
+    is closed.
+    """
+    return Worker() if worker_wanted(capacities, device) else None
+
+
+def load_beside(
+    load: Callable[[], T], capacities: tuple[str, ...], device: str
+) -> tuple[T, Worker | None]:
+    """``load()``, with a worker for these capacities started first where one pays (so that
+    torch imports while the inputs load); the worker is closed if loading fails."""
+    worker = start_worker(capacities, device)
+    try:
+        return load(), worker
+    except BaseException:
+        if worker is not None:
+            worker.close()
+        raise
+
+
+class MlpFits:
+    """MLP fits under way in a worker process; :meth:`result` waits for them.
+
+    ``jobs``: (capacity, role) -> the fit's inputs; ``opts``: the keywords of
+    :func:`complement.core.probe_fit.fit_capacity`; ``worker``: one already started (by
+    :func:`start_worker`), else one is started here. Use as a context manager (or call
+    :meth:`close`): it stops the worker and removes its folder.
+    """
+
+    def __init__(
+        self, jobs: Mapping[Key, FitInputs], opts: dict[str, Any], worker: Worker | None = None
+    ) -> None:
+        self.jobs, self.opts = dict(jobs), dict(opts)
+        self.worker = worker if worker is not None else Worker()
+        self.folder = self.worker.folder
+        self._done: dict[Key, Mapped] = {}
+        spec = {"opts": self.opts, "jobs": [[k[0], _name(k)] for k in self.jobs]}
+        for key, inputs in self.jobs.items():
+            for field in _ARRAYS:
+                np.save(self.folder / f"{_name(key)}.{field}.npy", getattr(inputs, field))
+        (self.folder / "jobs.json").write_text(json.dumps(spec))
+        self.worker.go()
 
     def __enter__(self) -> MlpFits:
         return self
@@ -121,7 +199,7 @@ class MlpFits:
 
     def from_worker(self, key: Key) -> Mapped | None:
         """The worker's prediction and info for ``key`` (None: the worker failed)."""
-        if self._proc is None or self._proc.wait() != 0:
+        if not self.worker.succeeded():
             return None
         try:
             pred = np.load(self.folder / f"{_name(key)}.pred.npy", allow_pickle=False)
@@ -140,10 +218,7 @@ class MlpFits:
         return self._done[key]
 
     def close(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.kill()
-            self._proc.wait()
-        self._dir.cleanup()
+        self.worker.close()
 
 
 def _run(folder: Path) -> None:
@@ -176,13 +251,23 @@ def _orphan_watch(folder: Path, parent: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The worker's entry point: ``python -m complement.pipeline.mlp_worker FOLDER PARENT_PID``."""
+    """The worker's entry point: ``python -m complement.pipeline.mlp_worker FOLDER PARENT_PID``.
+
+    Imports torch first (the slow part, while the parent loads its inputs), then fits the
+    folder's jobs once the parent writes ``go`` on standard input. At the end of the input
+    without ``go`` (the parent no longer needs it, or died) it waits for the parent's own
+    ``close`` or death, which the watch handles.
+    """
     import threading
 
     args = sys.argv[1:] if argv is None else argv
     folder, parent = Path(args[0]), int(args[1])
     watch = threading.Thread(target=_orphan_watch, args=(folder, parent), daemon=True)
     watch.start()
+    importlib.import_module("torch")
+    if sys.stdin.readline().strip() != "go":
+        watch.join()
+        return 0
     _run(folder)
     return 0
 

@@ -9,7 +9,8 @@ MLPs train on another core while the sections before the probe run.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -21,7 +22,7 @@ from complement.core.probe_metrics import RecTask, rec_task
 from complement.core.shifts import NEEDS_LOG, ItemShift, make_item_shift, shift_from_log
 from complement.errors import ComplementError, UsageError
 from complement.pipeline.context import Context
-from complement.pipeline.mlp_worker import MlpFits, worker_wanted
+from complement.pipeline.mlp_worker import MlpFits, Worker, load_beside, worker_wanted
 from complement.pipeline.section import Section, Skip, make_section
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "fixed_epochs",
     "make_shift",
     "plan_probe",
+    "probe_loading",
     "run_probe",
 ]
 
@@ -127,8 +129,18 @@ def _source_target(ctx: Context) -> tuple[Any, Any]:
     return (views.sem, views.cf) if ctx.settings["direction"] == "sem2cf" else (views.cf, views.sem)
 
 
-def _worker_fits(ctx: Context, plan: ProbePlan) -> MlpFits | None:
-    """The plan's MLP fits started in a worker process, where that pays (None: fit here)."""
+def _worker_fits(ctx: Context, plan: ProbePlan, worker: Worker | None) -> MlpFits | None:
+    """The plan's MLP fits started in a worker process, where that pays (None: fit here).
+
+    ``worker``: one already started, used for the fits or closed.
+    """
+    fits = _fits(ctx, plan, worker)
+    if fits is None and worker is not None:
+        worker.close()
+    return fits
+
+
+def _fits(ctx: Context, plan: ProbePlan, worker: Worker | None) -> MlpFits | None:
     settings, device = ctx.settings, ctx.require_backend().device
     if plan.chosen is None or plan.reference is None:
         return None
@@ -147,7 +159,7 @@ def _worker_fits(ctx: Context, plan: ProbePlan) -> MlpFits | None:
     for capacity in mlps:
         for role, shift in roles.items():
             jobs[(capacity, role)] = fit_inputs(xs, yt, shift)
-    return MlpFits(jobs, _fit_options(settings, plan.epochs, device))
+    return MlpFits(jobs, _fit_options(settings, plan.epochs, device), worker)
 
 
 def _fit_options(settings: Settings, epochs: int | None, device: str) -> dict[str, object]:
@@ -161,14 +173,24 @@ def _fit_options(settings: Settings, epochs: int | None, device: str) -> dict[st
     }
 
 
-def plan_probe(ctx: Context, capacities: Sequence[str]) -> ProbePlan:
+def plan_probe(ctx: Context, capacities: Sequence[str], worker: Worker | None = None) -> ProbePlan:
     """Check the options, make the shifts and start the MLP fits (see the module doc).
 
     A refusal (a missing log, a bad option) is kept in the plan and raised by
-    :func:`run_probe`, so that a report records it at the probe's turn.
+    :func:`run_probe`, so that a report records it at the probe's turn. ``worker``: an MLP
+    worker started earlier (:func:`complement.pipeline.mlp_worker.start_worker`); the plan
+    uses it or closes it.
     """
+    try:
+        return _plan(ctx, tuple(capacities), worker)
+    except BaseException:
+        if worker is not None:
+            worker.close()
+        raise
+
+
+def _plan(ctx: Context, caps: tuple[str, ...], worker: Worker | None) -> ProbePlan:
     settings = ctx.settings
-    caps = tuple(capacities)
     try:
         epochs = fixed_epochs(settings)  # refuse a bad combination before any work
         kind = settings["shift"]
@@ -189,9 +211,11 @@ def plan_probe(ctx: Context, capacities: Sequence[str]) -> ProbePlan:
                 epochs,
             )
     except ComplementError as exc:
+        if worker is not None:
+            worker.close()
         return ProbePlan(caps, error=exc)
     plan = ProbePlan(caps, chosen, reference, epochs, rec)
-    return replace(plan, fits=_worker_fits(ctx, plan))
+    return replace(plan, fits=_worker_fits(ctx, plan, worker))
 
 
 def run_probe(ctx: Context, capacities: Sequence[str], plan: ProbePlan | None = None) -> Section:
@@ -207,6 +231,19 @@ def run_probe(ctx: Context, capacities: Sequence[str], plan: ProbePlan | None = 
     finally:
         if own:
             plan.close()
+
+
+def probe_loading(
+    load: Callable[[], Context], capacities: Sequence[str], device: str
+) -> tuple[Context, Section]:
+    """The context ``load`` returns and the probe on it (``device``: as resolved for it).
+
+    On the CPU the MLP worker starts before loading, so that torch imports meanwhile.
+    """
+    caps = tuple(capacities)
+    ctx, worker = load_beside(load, caps, device)
+    with closing(plan_probe(ctx, caps, worker)) as plan:
+        return ctx, run_probe(ctx, caps, plan)
 
 
 def _run(ctx: Context, plan: ProbePlan) -> Section:

@@ -11,14 +11,20 @@ Layout of ``complement.report/1`` (keys in this order)::
                   histogram at the headline k)
     provenance    complement version, resolved config, sha256 + size + shape of every input
                   file, n_items, item_universe_sha256, views, split, seeds, device/backend
-    timings       wall seconds per section (the only non-deterministic part; last key)
+    timings       wall seconds per section (the only non-deterministic part; last key);
+                  structure runs on a thread beside probe, so their seconds overlap
+
+Sections run in RUN_ORDER; ``structure`` runs beside ``probe`` (the two are independent, on one
+BLAS thread each), which uses the second core once the probe's MLP worker is done. On the CPU
+:func:`run_report` starts that worker before the inputs load.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from contextlib import closing
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack, closing
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,12 +37,14 @@ from complement.headline import headline_k
 from complement.io.jsonio import document
 from complement.pipeline.context import Context
 from complement.pipeline.hits import run_hits
+from complement.pipeline.mlp_worker import Worker, load_beside
 from complement.pipeline.oracle import run_oracle
 from complement.pipeline.overlap import run_overlap
 from complement.pipeline.probe import REPORT_CAPACITIES, plan_probe, run_probe
 from complement.pipeline.provenance import report_provenance
 from complement.pipeline.section import Section
 from complement.pipeline.structure import run_structure
+from complement.retrieval.pool import one_blas_thread
 
 __all__ = [
     "REPORT_SCHEMA",
@@ -45,6 +53,7 @@ __all__ = [
     "ReportRun",
     "build_report",
     "overlap_histogram",
+    "run_report",
 ]
 
 REPORT_SCHEMA = "complement.report/1"
@@ -103,6 +112,21 @@ def _body(doc: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in doc.items() if key != "provenance"}
 
 
+def _run_one(
+    ctx: Context, name: str, runner: Callable[[Context], Section]
+) -> tuple[dict[str, Any], Section | None, str, float]:
+    """One section: its body, the section (None: refused), its status line and its seconds."""
+    t0 = time.perf_counter()
+    try:
+        section = runner(ctx)
+        body, status = _body(section.doc), "done"
+    except ComplementError as exc:
+        # one section's refusal (e.g. too few items for a shift) must not lose the others
+        reason = " ".join(str(exc).split())
+        body, section, status = {"status": "not run", "reason": reason}, None, f"not run: {exc}"
+    return body, section, status, time.perf_counter() - t0
+
+
 def _run_sections(
     ctx: Context,
     runners: Mapping[str, Callable[[Context], Section]],
@@ -111,32 +135,54 @@ def _run_sections(
     timings: dict[str, float],
     notify: Callable[[str], None] | None,
 ) -> None:
-    """Run the sections in RUN_ORDER; a section that refuses is recorded as not run."""
-    for number, name in enumerate(RUN_ORDER, 1):
-        t0 = time.perf_counter()
-        try:
-            section = runners[name](ctx)
-            bodies[name], sections[name] = _body(section.doc), section
-            status = "done"
-        except ComplementError as exc:
-            # one section's refusal (e.g. too few items for a shift) must not lose the others
-            reason = " ".join(str(exc).split())
-            bodies[name], sections[name] = {"status": "not run", "reason": reason}, None
-            status = f"not run: {exc}"
-        timings[name] = time.perf_counter() - t0
-        if notify is not None:
-            notify(f"[{number}/{len(RUN_ORDER)}] {name}: {status} ({timings[name]:.1f} s)")
+    """Run the sections in RUN_ORDER; a section that refuses is recorded as not run.
+
+    ``structure`` runs on a thread beside ``probe`` (both on one BLAS thread each)."""
+    beside: dict[str, Future[tuple[dict[str, Any], Section | None, str, float]]] = {}
+    with ExitStack() as stack:
+        for number, name in enumerate(RUN_ORDER, 1):
+            if name in beside:
+                done = beside.pop(name).result()
+            else:
+                if name == "probe" and "structure" in runners:
+                    stack.enter_context(one_blas_thread())
+                    side = stack.enter_context(ThreadPoolExecutor(1))
+                    beside["structure"] = side.submit(
+                        _run_one, ctx, "structure", runners["structure"]
+                    )
+                done = _run_one(ctx, name, runners[name])
+            bodies[name], sections[name], status, timings[name] = done
+            if notify is not None:
+                notify(f"[{number}/{len(RUN_ORDER)}] {name}: {status} ({timings[name]:.1f} s)")
 
 
-def build_report(ctx: Context, notify: Callable[[str], None] | None = None) -> ReportRun:
+def run_report(
+    load: Callable[[], Context], device: str, *, notify: bool = True
+) -> tuple[Context, ReportRun]:
+    """The context ``load`` returns and the report on it (``device``: as resolved for it).
+
+    On the CPU the probe's MLP worker starts first, so that torch imports while the inputs
+    load (see :mod:`complement.pipeline.mlp_worker`). ``notify``: pass the context's
+    ``notify`` to :func:`build_report`.
+    """
+    ctx, worker = load_beside(load, REPORT_CAPACITIES, device)
+    return ctx, build_report(ctx, ctx.notify if notify else None, worker=worker)
+
+
+def build_report(
+    ctx: Context, notify: Callable[[str], None] | None = None, *, worker: Worker | None = None
+) -> ReportRun:
     """Run every section on ``ctx``; a section that cannot run is recorded as not run.
 
-    ``notify`` receives one line per section as it finishes (the CLI prints them).
+    ``notify`` receives one line per section as it finishes (the CLI prints them);
+    ``worker``: an MLP worker already started for the probe (used or closed).
     """
     settings = ctx.settings
     n_items = ctx.views.n_items
     too_large = [k for k in settings["k"] if k >= n_items]
     if too_large:  # every k-based section would refuse: say it once, before any work
+        if worker is not None:
+            worker.close()
         raise UsageError(
             f"--k {too_large[0]} is not smaller than the number of items ({n_items}); lower it"
         )
@@ -145,7 +191,7 @@ def build_report(ctx: Context, notify: Callable[[str], None] | None = None) -> R
     bodies: dict[str, dict[str, Any]] = {}
     sections: dict[str, Section | None] = {}
     # the probe's MLPs start training in a worker process now, beside the sections before it
-    with closing(plan_probe(ctx, REPORT_CAPACITIES)) as probe_plan:
+    with closing(plan_probe(ctx, REPORT_CAPACITIES, worker)) as probe_plan:
         runners = {**_RUNNERS, "probe": lambda ctx: run_probe(ctx, REPORT_CAPACITIES, probe_plan)}
         _run_sections(ctx, runners, bodies, sections, timings, notify)
     timings["total"] = timings["load"] + time.perf_counter() - start

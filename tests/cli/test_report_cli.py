@@ -100,6 +100,7 @@ def test_report_errors(runner, data, tmp_path):
     _run(runner, "report", "--config", data, "--shift", "temporal", "--json", out, "--quiet")
     doc = load(out)
     assert doc["sections"]["probe"] == "not run" and doc["sections"]["hits"] == "ok"
+    assert doc["sections"]["structure"] == "ok"  # ran beside the refusing probe
     assert "20" in doc["probe"]["reason"]
 
 

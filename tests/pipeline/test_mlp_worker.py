@@ -13,7 +13,7 @@ import numpy as np
 from complement.core.probe_fit import fit_inputs, predict_items, probe_rows
 from complement.core.shifts import make_item_shift
 from complement.pipeline import mlp_worker
-from complement.pipeline.mlp_worker import MlpFits, worker_wanted
+from complement.pipeline.mlp_worker import MlpFits, Worker, start_worker, worker_wanted
 
 OPTS = {"alpha": None, "rank": 16, "max_epochs": 6, "seed": 3, "device": "cpu", "epochs": None}
 
@@ -81,7 +81,7 @@ def test_closing_stops_a_running_worker(monkeypatch):
     sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
     monkeypatch.setattr(mlp_worker, "_command", lambda folder: sleeper)
     fits = MlpFits(_jobs(), OPTS)
-    proc = fits._proc
+    proc = fits.worker.proc
     assert proc is not None and proc.poll() is None
     fits.close()
     assert proc.poll() is not None and not fits.folder.exists()
@@ -107,9 +107,9 @@ def test_probe_command_same_json_with_and_without_the_worker(monkeypatch, tmp_pa
     started: list[list[tuple[str, str]]] = []
     real = mlp_worker.MlpFits.__init__
 
-    def spy(self, jobs, opts):
+    def spy(self, jobs, opts, worker=None):
         started.append(sorted(jobs))
-        real(self, jobs, opts)
+        real(self, jobs, opts, worker)
 
     monkeypatch.setattr(mlp_worker.MlpFits, "__init__", spy)
     monkeypatch.chdir(fixture_dir())
@@ -145,7 +145,7 @@ def test_a_worker_whose_parent_died_exits_and_cleans_up(tmp_path):
         "from test_mlp_worker import OPTS, _jobs\n"
         "from complement.pipeline.mlp_worker import MlpFits\n"
         "fits = MlpFits(_jobs(), OPTS)\n"
-        "print(fits.folder, fits._proc.pid, flush=True)\n"
+        "print(fits.folder, fits.worker.proc.pid, flush=True)\n"
         "os._exit(0)\n"  # dies without closing: the worker is orphaned
     )
     here = str(Path(__file__).parent)
@@ -157,3 +157,83 @@ def test_a_worker_whose_parent_died_exits_and_cleans_up(tmp_path):
     while time.monotonic() < deadline and Path(folder).exists():
         time.sleep(0.2)
     assert not Path(folder).exists()
+
+
+def test_a_worker_started_before_its_jobs_gives_the_same_bits():
+    jobs = _jobs()
+    worker = Worker()  # imports torch while the jobs are being made
+    time.sleep(0.5)
+    assert worker.proc is not None and worker.proc.poll() is None  # waiting for "go"
+    assert not (worker.folder / "jobs.json").exists()
+    with MlpFits(jobs, OPTS, worker) as fits:
+        assert fits.worker is worker and fits.folder == worker.folder
+        for key in jobs:
+            assert fits.from_worker(key) is not None
+            mapped, info = fits.result(key)
+            want, want_info = _here(jobs, key)
+            np.testing.assert_array_equal(mapped.view(np.int64), want.view(np.int64))
+            assert info == want_info
+    assert not worker.folder.exists()
+
+
+def test_a_worker_never_given_jobs_is_stopped_by_close():
+    worker = Worker()
+    proc, folder = worker.proc, worker.folder
+    assert proc is not None and proc.poll() is None
+    worker.close()
+    assert proc.poll() is not None and not folder.exists()
+    worker.close()  # twice is harmless
+
+
+def test_a_worker_never_given_jobs_whose_parent_died_exits_and_cleans_up():
+    script = (
+        "import os\n"
+        "from complement.pipeline.mlp_worker import Worker\n"
+        "worker = Worker()\n"
+        "print(worker.folder, flush=True)\n"
+        "os._exit(0)\n"  # dies without "go" and without closing: the input ends
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    folder = Path(out.stdout.split()[0])
+    assert folder.exists()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and folder.exists():
+        time.sleep(0.2)
+    assert not folder.exists()
+
+
+def test_start_worker_only_where_a_worker_pays(monkeypatch):
+    monkeypatch.delitem(sys.modules, "torch", raising=False)
+    assert start_worker(("linear",), "cpu") is None
+    assert start_worker(("mlp1",), "cuda") is None
+    worker = start_worker(("linear", "mlp1"), "cpu")
+    assert isinstance(worker, Worker)
+    worker.close()
+
+
+def test_plan_probe_closes_a_worker_it_cannot_use(monkeypatch):
+    from complement.config import resolve
+    from complement.fixture import fixture_config
+    from complement.pipeline.context import load_context
+    from complement.pipeline.probe import plan_probe
+    from complement.retrieval import get_backend
+
+    config = fixture_config()
+    ctx = load_context(resolve("report", {}, config=config), get_backend("cpu"), need_split=True)
+    # a refusal (--epochs without --no-early-stop) closes the worker at once
+    bad = load_context(
+        resolve("probe", {"epochs": 3}, config=config), get_backend("cpu"), need_split=True
+    )
+    worker = Worker()
+    plan = plan_probe(bad, ("linear", "mlp1"), worker)
+    assert plan.error is not None and plan.fits is None
+    assert worker.proc is not None and worker.proc.poll() is not None
+    assert not worker.folder.exists()
+    # inputs too large for a worker: it is closed and the fits run here
+    monkeypatch.delitem(sys.modules, "torch", raising=False)  # as in a fresh process
+    monkeypatch.setattr(mlp_worker, "MAX_WORKER_BYTES", 0)
+    worker = Worker()
+    plan = plan_probe(ctx, ("linear", "mlp1"), worker)
+    assert plan.error is None and plan.fits is None
+    assert worker.proc is not None and worker.proc.poll() is not None
+    plan.close()

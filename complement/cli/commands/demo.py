@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from complement.cli.common import backend_for, emit, load, out, settings_for
 from complement.cli.options import Invocation, command
 from complement.fixture import fixture_config
-from complement.pipeline.report import build_report
+from complement.pipeline.report import run_report
 
 __all__ = ["DEMO_HTML", "demo"]
 
@@ -19,8 +20,11 @@ def _demo(inv: Invocation) -> None:
     target = Path.cwd() / DEMO_HTML
     out.print(f"complement demo: complement report on {config.parent}", markup=False)
     settings = settings_for("report", config, html=target, quiet=inv.flags.get("quiet"))
-    ctx = load(settings, backend_for(settings), need_split=True)
-    emit(settings, build_report(ctx).doc)
+    backend = backend_for(settings)
+    _, run = run_report(
+        partial(load, settings, backend, need_split=True), backend.device, notify=False
+    )
+    emit(settings, run.doc)
     out.print(
         f"\nwrote {target} (every section, plots included; no network needed)\n"
         f"open it in a browser: {target.as_uri()}",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from complement.cli.common import backend_for, emit, load
 from complement.cli.options import Invocation, command
 from complement.pipeline import with_provenance
 from complement.pipeline.context import log_given
 from complement.pipeline.exports import export_files, section_map
-from complement.pipeline.probe import capacities_of, run_probe
+from complement.pipeline.probe import capacities_of, probe_loading
 
 __all__ = ["probe"]
 
@@ -15,8 +17,11 @@ __all__ = ["probe"]
 def _probe(inv: Invocation) -> None:
     settings = inv.settings()
     backend = backend_for(settings)
-    ctx = load(settings, backend, need_split=log_given(settings))
-    section = run_probe(ctx, capacities_of(settings["capacity"]))
+    ctx, section = probe_loading(
+        partial(load, settings, backend, need_split=log_given(settings)),
+        capacities_of(settings["capacity"]),
+        backend.device,
+    )
     files = export_files(ctx, section_map(section))
     emit(settings, with_provenance(section, settings, backend), files)
 

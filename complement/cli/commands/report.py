@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from complement.cli.common import backend_for, emit, err, load, out
 from complement.cli.options import Invocation, command
 from complement.io.writer import STDOUT
 from complement.pipeline.context import log_given
 from complement.pipeline.exports import export_files
-from complement.pipeline.report import build_report
+from complement.pipeline.report import run_report
 
 __all__ = ["report"]
 
 
 def _report(inv: Invocation) -> None:
     settings = inv.settings()
-    ctx = load(settings, backend_for(settings), need_split=log_given(settings))
-    run = build_report(ctx, ctx.notify)
+    backend = backend_for(settings)
+    ctx, run = run_report(
+        partial(load, settings, backend, need_split=log_given(settings)), backend.device
+    )
     emit(settings, run.doc, export_files(ctx, run.sections))
     console = err if STDOUT in (settings.get("json"), settings.get("markdown")) else out
     for option in ("json", "html", "markdown"):
