@@ -18,9 +18,13 @@ reaches them. The worker exits, removing the folder, if this process dies.
   loaded, a fit here costs no import). If the worker fails in any way, the fit runs here,
   which also reports any error the usual way.
 - A :class:`Worker` can start before its jobs are known (``complement report`` starts it before
-  loading the inputs): it imports torch, then waits on its standard input for ``go`` (its jobs
-  are in the folder) or for the end of the input (not needed after all: closing it then stops
-  it).
+  loading the inputs). The protocol: the worker imports torch and waits on its standard input
+  for ``go`` (its jobs are in the folder); when every result is written it prints ``ok`` on its
+  standard output (anything else it prints goes to its standard error) and waits for the end
+  of its input. The end of the input (this process closing it, or dying) before ``go`` or
+  after ``ok`` leaves the worker waiting for this process's ``close`` (which stops it) or
+  death (then it removes the folder itself): a folder is never left behind, whenever this
+  process is killed.
 """
 
 from __future__ import annotations
@@ -97,6 +101,7 @@ class Worker:
         self._dir = tempfile.TemporaryDirectory(prefix="complement-mlp-")
         self.folder = Path(self._dir.name)
         self.proc: subprocess.Popen[bytes] | None = None
+        self._ok: bool | None = None
         package_root = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
@@ -107,7 +112,7 @@ class Worker:
                 self.proc = subprocess.Popen(
                     _command(self.folder),
                     stdin=subprocess.PIPE,
-                    stdout=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
                     stderr=stderr,
                     env=env,
                 )
@@ -115,29 +120,35 @@ class Worker:
                 self.proc = None
 
     def go(self) -> None:
-        """Tell the worker that its jobs are in the folder."""
+        """Tell the worker that its jobs are in the folder (its input stays open: its end
+        tells the worker to stop)."""
         if self.proc is None or self.proc.stdin is None:
             return
         try:
             self.proc.stdin.write(b"go\n")
-            self.proc.stdin.close()
+            self.proc.stdin.flush()
         except OSError:  # the worker is gone: its fits run here
             pass
 
     def succeeded(self) -> bool:
-        """Wait for the worker; True when it finished its jobs."""
-        return self.proc is not None and self.proc.wait() == 0
+        """Wait for the worker's ``ok`` (True) or its end without one (False)."""
+        if self._ok is None:
+            self._ok = False
+            if self.proc is not None and self.proc.stdout is not None:
+                self._ok = any(line.strip() == b"ok" for line in self.proc.stdout)
+        return self._ok
 
     def close(self) -> None:
         if self.proc is not None:
-            if self.proc.stdin is not None and not self.proc.stdin.closed:
-                try:
-                    self.proc.stdin.close()
-                except OSError:
-                    pass
+            for pipe in (self.proc.stdin, self.proc.stdout):
+                if pipe is not None and not pipe.closed:
+                    try:
+                        pipe.close()
+                    except OSError:
+                        pass
             if self.proc.poll() is None:
                 self.proc.kill()
-                self.proc.wait()
+            self.proc.wait()
         self._dir.cleanup()
 
 
@@ -253,22 +264,26 @@ def _orphan_watch(folder: Path, parent: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     """The worker's entry point: ``python -m complement.pipeline.mlp_worker FOLDER PARENT_PID``.
 
-    Imports torch first (the slow part, while the parent loads its inputs), then fits the
-    folder's jobs once the parent writes ``go`` on standard input. At the end of the input
-    without ``go`` (the parent no longer needs it, or died) it waits for the parent's own
-    ``close`` or death, which the watch handles.
+    Imports torch first (the slow part, while the parent loads its inputs), fits the folder's
+    jobs once the parent writes ``go``, prints ``ok``, then waits for the end of its input; from
+    there the watch ends it (the parent's ``close`` stops it first). See the module doc.
     """
     import threading
 
     args = sys.argv[1:] if argv is None else argv
     folder, parent = Path(args[0]), int(args[1])
+    # the protocol's own channel; anything else written to standard output goes to stderr
+    protocol = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
     watch = threading.Thread(target=_orphan_watch, args=(folder, parent), daemon=True)
     watch.start()
     importlib.import_module("torch")
-    if sys.stdin.readline().strip() != "go":
-        watch.join()
-        return 0
-    _run(folder)
+    if sys.stdin.readline().strip() == "go":
+        _run(folder)
+        protocol.write("ok\n")
+        protocol.flush()
+        sys.stdin.read()  # until this process's parent closes the input or dies
+    watch.join()
     return 0
 
 

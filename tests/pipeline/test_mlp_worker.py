@@ -202,6 +202,28 @@ def test_a_worker_never_given_jobs_whose_parent_died_exits_and_cleans_up():
     assert not folder.exists()
 
 
+def test_a_finished_worker_whose_parent_died_before_closing_removes_the_folder(tmp_path):
+    script = (
+        "import os, sys\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "from test_mlp_worker import OPTS, _jobs\n"
+        "from complement.pipeline.mlp_worker import MlpFits\n"
+        "fits = MlpFits(_jobs(), OPTS)\n"
+        "assert fits.from_worker(('mlp1', 'shift')) is not None\n"  # the worker said ok
+        "print(fits.folder, flush=True)\n"
+        "os._exit(0)\n"  # killed before closing: nobody here removes the folder
+    )
+    here = str(Path(__file__).parent)
+    out = subprocess.run(
+        [sys.executable, "-c", script, here], capture_output=True, text=True, check=True
+    )
+    folder = Path(out.stdout.split()[0])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and folder.exists():
+        time.sleep(0.2)
+    assert not folder.exists()
+
+
 def test_start_worker_only_where_a_worker_pays(monkeypatch):
     monkeypatch.delitem(sys.modules, "torch", raising=False)
     assert start_worker(("linear",), "cpu") is None
