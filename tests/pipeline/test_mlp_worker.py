@@ -138,25 +138,47 @@ def test_probe_command_same_json_with_and_without_the_worker(monkeypatch, tmp_pa
     assert docs[0] == docs[1]
 
 
-def test_a_worker_whose_parent_died_exits_and_cleans_up(tmp_path):
-    script = (
-        "import os, sys\n"
-        "sys.path.insert(0, sys.argv[1])\n"
-        "from test_mlp_worker import OPTS, _jobs\n"
-        "from complement.pipeline.mlp_worker import MlpFits\n"
-        "fits = MlpFits(_jobs(), OPTS)\n"
-        "print(fits.folder, fits.worker.proc.pid, flush=True)\n"
-        "os._exit(0)\n"  # dies without closing: the worker is orphaned
+def _orphaned_folder(*lines: str) -> Path:
+    """Run ``lines`` in a process that starts a worker, prints its folder and dies without
+    closing it; the folder, once the worker had time to remove it (at most 60 s)."""
+    script = "\n".join(
+        [
+            "import os, sys",
+            "sys.path.insert(0, sys.argv[1])",
+            "from test_mlp_worker import OPTS, _jobs",
+            "from complement.pipeline.mlp_worker import MlpFits, Worker",
+            *lines,
+            "os._exit(0)",  # dies without closing: the worker is orphaned
+        ]
     )
     here = str(Path(__file__).parent)
     out = subprocess.run(
         [sys.executable, "-c", script, here], capture_output=True, text=True, check=True
     )
-    folder = out.stdout.split()[0]
+    folder = Path(out.stdout.split()[0])
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and Path(folder).exists():
+    while time.monotonic() < deadline and folder.exists():
         time.sleep(0.2)
-    assert not Path(folder).exists()
+    return folder
+
+
+def test_a_worker_whose_parent_died_during_the_fits_exits_and_cleans_up():
+    folder = _orphaned_folder("fits = MlpFits(_jobs(), OPTS)", "print(fits.folder, flush=True)")
+    assert not folder.exists()
+
+
+def test_a_worker_never_given_jobs_whose_parent_died_exits_and_cleans_up():
+    folder = _orphaned_folder("worker = Worker()", "print(worker.folder, flush=True)")
+    assert not folder.exists()
+
+
+def test_a_finished_worker_whose_parent_died_before_closing_removes_the_folder():
+    folder = _orphaned_folder(
+        "fits = MlpFits(_jobs(), OPTS)",
+        "assert fits.from_worker(('mlp1', 'shift')) is not None",  # the worker said ok
+        "print(fits.folder, flush=True)",
+    )
+    assert not folder.exists()
 
 
 def test_a_worker_started_before_its_jobs_gives_the_same_bits():
@@ -183,45 +205,6 @@ def test_a_worker_never_given_jobs_is_stopped_by_close():
     worker.close()
     assert proc.poll() is not None and not folder.exists()
     worker.close()  # twice is harmless
-
-
-def test_a_worker_never_given_jobs_whose_parent_died_exits_and_cleans_up():
-    script = (
-        "import os\n"
-        "from complement.pipeline.mlp_worker import Worker\n"
-        "worker = Worker()\n"
-        "print(worker.folder, flush=True)\n"
-        "os._exit(0)\n"  # dies without "go" and without closing: the input ends
-    )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    folder = Path(out.stdout.split()[0])
-    assert folder.exists()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and folder.exists():
-        time.sleep(0.2)
-    assert not folder.exists()
-
-
-def test_a_finished_worker_whose_parent_died_before_closing_removes_the_folder(tmp_path):
-    script = (
-        "import os, sys\n"
-        "sys.path.insert(0, sys.argv[1])\n"
-        "from test_mlp_worker import OPTS, _jobs\n"
-        "from complement.pipeline.mlp_worker import MlpFits\n"
-        "fits = MlpFits(_jobs(), OPTS)\n"
-        "assert fits.from_worker(('mlp1', 'shift')) is not None\n"  # the worker said ok
-        "print(fits.folder, flush=True)\n"
-        "os._exit(0)\n"  # killed before closing: nobody here removes the folder
-    )
-    here = str(Path(__file__).parent)
-    out = subprocess.run(
-        [sys.executable, "-c", script, here], capture_output=True, text=True, check=True
-    )
-    folder = Path(out.stdout.split()[0])
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and folder.exists():
-        time.sleep(0.2)
-    assert not folder.exists()
 
 
 def test_start_worker_only_where_a_worker_pays(monkeypatch):
