@@ -21,9 +21,11 @@ from complement.core.evaluation import EvalData, check_ks
 from complement.errors import UsageError
 from complement.retrieval import Backend, inverse_norms, user_topk
 
-__all__ = ["rank", "unit_rows", "user_queries"]
+__all__ = ["rank", "unit_rows", "user_queries", "weighted_row_sums"]
 
 Progress = Callable[[int, int], None]
+#: rows summed together by :func:`weighted_row_sums` (two float32 blocks of this many rows)
+_SUM_ROWS = 2048
 
 
 def unit_rows(matrix: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
@@ -64,25 +66,54 @@ def user_queries(
     scored by inner product, or by cosine when ``cosine=True``. Zero queries score 0 everywhere.
     """
     if user_vectors is None:
-        import scipy.sparse as sp  # here: importing scipy costs every command's start-up
-
         inv = _cosine_scale(items)
         counts = np.diff(ev.history_indptr)
         data = inv[ev.history_indices]
         data /= np.repeat(counts, counts).astype(np.float32)
-        mean = sp.csr_matrix(
-            (data, ev.history_indices, ev.history_indptr), shape=(ev.n_users, ev.n_items)
+        q = weighted_row_sums(
+            ev.history_indptr, ev.history_indices, data, np.asarray(items, dtype=np.float32)
         )
-        del data
-        q = np.asarray(mean @ np.asarray(items, dtype=np.float32), dtype=np.float32)
-        del mean
-        if q.dtype != np.float32 or not q.flags.c_contiguous or not q.flags.owndata:
-            q = np.array(q, dtype=np.float32)
         return _unit_rows_in_place(q), inv
     q = np.asarray(np.asarray(user_vectors)[ev.users], dtype=np.float32)
     if cosine:
         return unit_rows(q), _cosine_scale(items)
     return np.ascontiguousarray(q), None
+
+
+def weighted_row_sums(
+    indptr: npt.NDArray[np.int64],
+    indices: npt.NDArray[Any],
+    weights: npt.NDArray[np.float32],
+    x: npt.NDArray[np.float32],
+) -> npt.NDArray[np.float32]:
+    """Row ``u`` of the result: the sum over ``indices[indptr[u]:indptr[u+1]]``, in that order,
+    of ``weights[e] * x[indices[e]]``, in float32 (a CSR matrix times ``x``).
+
+    Each entry is ``0 + w₁x₁ + w₂x₂ + …`` with every product and every sum rounded to float32
+    in turn: the operations of scipy's CSR-times-dense product (``csr_matvecs``), so the same
+    bits (tested), without importing scipy. Rows are taken by decreasing length in blocks of
+    ``_SUM_ROWS``; step ``p`` adds the ``p``-th entry of every row that has one.
+    """
+    n, d = indptr.shape[0] - 1, int(x.shape[1])
+    counts = np.diff(indptr)
+    out = np.zeros((n, d), dtype=np.float32)
+    order = np.argsort(-counts, kind="stable")
+    acc = np.empty((min(n, _SUM_ROWS), d), dtype=np.float32)
+    term = np.empty_like(acc)
+    for b0 in range(0, n, _SUM_ROWS):
+        rows = order[b0 : b0 + _SUM_ROWS]
+        left, start = counts[rows], indptr[rows]
+        live = rows.shape[0]
+        acc[:live] = 0.0
+        for p in range(int(left[0]) if live else 0):
+            while left[live - 1] <= p:  # rows are by decreasing length: drop the ended ones
+                live -= 1
+            at = start[:live] + p
+            np.take(x, indices[at], axis=0, out=term[:live])
+            term[:live] *= weights[at][:, None]
+            acc[:live] += term[:live]
+        out[rows] = acc[: rows.shape[0]]
+    return out
 
 
 def rank(

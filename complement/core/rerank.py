@@ -39,6 +39,7 @@ __all__ = [
     "Reranker",
     "candidate_z",
     "candidates",
+    "expit",
     "fit_reranker",
     "rerank_features",
 ]
@@ -188,6 +189,14 @@ class Reranker:
         }
 
 
+def expit(t: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """The logistic function ``1 / (1 + exp(-t))``, evaluated as scipy's ``expit`` evaluates it
+    for float64 (so the same bits where numpy's ``exp`` is the C library's, as on x86-64
+    without AVX-512; tested), without importing scipy. Overflow of ``exp`` gives 0, exactly."""
+    with np.errstate(over="ignore"):
+        return np.asarray(1.0 / (1.0 + np.exp(-t)), dtype=np.float64)
+
+
 def _loss(
     x: npt.NDArray[np.float64],
     y: npt.NDArray[np.float64],
@@ -228,8 +237,6 @@ def fit_reranker(
     reg = np.full(x.shape[1], PENALTY)
     reg[0] = 0.0
     beta = np.zeros(x.shape[1])
-    from scipy.special import expit  # lazily: no scipy at start-up
-
     # einsum, not BLAS: the same sums in the same order whatever the thread count. The linear
     # predictor x beta and the loss at the accepted beta are those of the last line search
     # (the same array, the same bits), so each is computed once per step.

@@ -127,6 +127,20 @@ def test_npy_only_overlap_command_loads_no_table_library(tmp_path):
     assert not set(NPY_ONLY_OUT) & loaded, sorted(set(NPY_ONLY_OUT) & loaded)
 
 
+def test_oracle_on_the_fixture_loads_no_scipy(tmp_path):
+    """The history means and the gated fusion's logistic function are computed without scipy
+    (its import is 0.3-0.5 s of CPU): the whole ``oracle`` command (user-level scoring,
+    fusion, the JSON written) loads none of it."""
+    from complement.fixture import fixture_config
+
+    out = tmp_path / "oracle.json"
+    argv = ["complement", "oracle", "--config", str(fixture_config()), "--quiet"]
+    argv += ["--n-boot", "50", "--json", str(out)]
+    loaded = modules_after(HELP.replace("['complement', '--help']", repr(argv)))
+    assert "complement.core.rerank" in loaded and out.is_file()  # the run did happen
+    assert not {m for m in loaded if m.split(".")[0] == "scipy"}
+
+
 DRIVER_FILES = ("/proc/driver/nvidia/version", "/dev/nvidiactl", "/dev/nvidia0", "/dev/dxg")
 
 

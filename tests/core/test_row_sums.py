@@ -1,0 +1,86 @@
+"""The history means without scipy: ``weighted_row_sums`` and ``expit`` against scipy and a
+brute-force loop, bit for bit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.special import expit as scipy_expit
+
+from complement.core import ranking
+from complement.core.ranking import weighted_row_sums
+from complement.core.rerank import expit
+
+
+def _csr(rng, n_rows, n_cols, d, longest):
+    counts = rng.integers(0, longest + 1, n_rows)
+    counts[::7] = 0  # empty rows
+    indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    indices = np.concatenate(
+        [rng.choice(n_cols, c, replace=False) for c in counts]  # any order within a row
+    ).astype(np.int32)
+    weights = rng.random(indices.size).astype(np.float32) * 3
+    x = rng.standard_normal((n_cols, d)).astype(np.float32)
+    x[::5, ::3] = -0.0  # signed zeros: 0 + (-0.0) is +0.0, as scipy sums
+    x[1::9] *= 1e30  # large terms: float32 rounding of every partial sum matters
+    return indptr, indices, weights, x
+
+
+def _brute(indptr, indices, weights, x):
+    out = np.zeros((indptr.size - 1, x.shape[1]), dtype=np.float32)
+    for u in range(indptr.size - 1):
+        for e in range(indptr[u], indptr[u + 1]):
+            out[u] = out[u] + np.float32(weights[e]) * x[indices[e]]
+    return out
+
+
+@pytest.mark.parametrize("sum_rows", [1, 3, 2048])
+def test_weighted_row_sums_equal_scipy_and_a_plain_loop(monkeypatch, sum_rows):
+    monkeypatch.setattr(ranking, "_SUM_ROWS", sum_rows)  # one, several and ragged blocks
+    rng = np.random.default_rng(sum_rows)
+    indptr, indices, weights, x = _csr(rng, 40, 60, 9, 30)
+    got = weighted_row_sums(indptr, indices, weights, x)
+    want = np.asarray(sp.csr_matrix((weights, indices, indptr), shape=(40, 60)) @ x)
+    assert got.dtype == np.float32 and got.shape == (40, 9)
+    np.testing.assert_array_equal(got.view(np.int32), want.view(np.int32))
+    np.testing.assert_array_equal(
+        got.view(np.int32), _brute(indptr, indices, weights, x).view(np.int32)
+    )
+
+
+def test_weighted_row_sums_of_no_rows_and_of_empty_rows():
+    x = np.ones((3, 2), dtype=np.float32)
+    assert weighted_row_sums(
+        np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32), x
+    ).shape == (0, 2)
+    got = weighted_row_sums(
+        np.zeros(4, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32), x
+    )
+    np.testing.assert_array_equal(got, np.zeros((3, 2), np.float32))
+    assert not np.signbit(got).any()
+
+
+def _numpy_exp_is_the_c_librarys() -> bool:
+    """numpy evaluates float64 ``exp`` with the C library's unless it has AVX-512 loops."""
+    features = np._core._multiarray_umath.__cpu_features__  # type: ignore[attr-defined]
+    return not features.get("AVX512F", False)
+
+
+def test_expit_equals_scipys():
+    rng = np.random.default_rng(0)
+    t = np.concatenate(
+        [
+            rng.standard_normal(200_000) * 6,
+            rng.standard_normal(20_000) * 400,  # exp overflows: exactly 0 and 1
+            [0.0, -0.0, 1e-300, -1e-300, 709.0, -709.0, 710.0, -710.0, 800.0, -800.0],
+            [np.inf, -np.inf],
+        ]
+    )
+    got, want = expit(t), scipy_expit(t)
+    assert got.dtype == np.float64
+    if _numpy_exp_is_the_c_librarys():
+        np.testing.assert_array_equal(got.view(np.int64), want.view(np.int64))
+    else:  # numpy's own AVX-512 exp: equal to within its rounding
+        np.testing.assert_array_max_ulp(got, want, maxulp=2)
+    assert expit(np.array([-1000.0]))[0] == 0.0 and expit(np.array([1000.0]))[0] == 1.0
