@@ -14,7 +14,9 @@ Definitions (fixed; also in docs/definitions.md and the JSON under ``definitions
 - Mixture with weight ``w_u ∈ [0, 1]``: ``w_u · z_S + (1 − w_u) · z_C``. It equals
   ``[w_u q_S / σ_S | (1 − w_u) q_C / σ_C] · [y_S | y_C]`` minus a per-user constant, so its
   top K is one exact top-K inner-product search (history excluded), with no users × items
-  matrix. A user with ``w_u = 0`` (``1``) gets exactly the collaborative (semantic) view's own
+  matrix (:func:`choose_alpha` on a small catalogue ranks its inner alphas from the two
+  views' score matrices instead, with the same lists: :mod:`complement.core.mixture_dense`).
+  A user with ``w_u = 0`` (``1``) gets exactly the collaborative (semantic) view's own
   list: those rows are ranked by the view's own scores, so no rounding can reorder near-ties.
 - ``score_interpolation``: the mixture with one ``w_u = α`` for all users; ``α`` fixed by
   ``--alpha`` or chosen per K on the grid 0.0, 0.1, ..., 1.0 as the one maximising mean
@@ -34,6 +36,7 @@ import numpy.typing as npt
 
 from complement.core.evaluation import EvalData, check_ks
 from complement.core.metrics import evaluate_lists
+from complement.core.mixture_dense import dense_mixture
 from complement.core.ranking import user_queries
 from complement.errors import UsageError
 from complement.retrieval import Backend, user_topk
@@ -317,8 +320,25 @@ def choose_alpha(
     kmax = max(ks)
     per_user = {k: np.empty((ev_valid.n_users, len(grid))) for k in ks}
     view_lists: dict[str, npt.NDArray[np.int64]] = {}
+    # small catalogues: every inner alpha's lists from the two views' scores computed once
+    # (the same lists; see complement.core.mixture_dense)
+    dense = (
+        dense_mixture(
+            ev_valid,
+            sv_valid.sem_queries,
+            sv_valid.cf_queries,
+            sv_valid.items,
+            sv_valid.stats["semantic"].sd,
+            sv_valid.stats["collaborative"].sd,
+        )
+        if any(0.0 < a < 1.0 for a in grid)
+        else None
+    )
     for a, alpha in enumerate(grid):
-        lists = mixture_ranked(ev_valid, sv_valid, float(alpha), kmax, backend)[0]
+        if dense is not None and 0.0 < alpha < 1.0:
+            lists = dense.lists(float(alpha), kmax)
+        else:
+            lists = mixture_ranked(ev_valid, sv_valid, float(alpha), kmax, backend)[0]
         if alpha in (0.0, 1.0):
             view_lists["semantic" if alpha == 1.0 else "collaborative"] = lists
         metrics = evaluate_lists(lists, ev_valid, ks)
