@@ -26,6 +26,9 @@ __all__ = ["rank", "unit_rows", "user_queries", "weighted_row_sums"]
 Progress = Callable[[int, int], None]
 #: rows summed together by :func:`weighted_row_sums` (two float32 blocks of this many rows)
 _SUM_ROWS = 2048
+#: history rows × dimensions up to which the history means are summed in numpy. Past that,
+#: scipy's CSR product (the same bits, about 2.5 times faster) repays its import (0.3-0.5 s)
+_NUMPY_SUM_VALUES = 1 << 27
 
 
 def unit_rows(matrix: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
@@ -70,9 +73,20 @@ def user_queries(
         counts = np.diff(ev.history_indptr)
         data = inv[ev.history_indices]
         data /= np.repeat(counts, counts).astype(np.float32)
-        q = weighted_row_sums(
-            ev.history_indptr, ev.history_indices, data, np.asarray(items, dtype=np.float32)
-        )
+        x = np.asarray(items, dtype=np.float32)
+        if data.size * x.shape[1] <= _NUMPY_SUM_VALUES:  # no scipy import: see the function
+            q = weighted_row_sums(ev.history_indptr, ev.history_indices, data, x)
+        else:
+            import scipy.sparse as sp  # here: its import is paid only by large logs
+
+            mean = sp.csr_matrix(
+                (data, ev.history_indices, ev.history_indptr), shape=(ev.n_users, ev.n_items)
+            )
+            del data
+            q = np.asarray(mean @ x, dtype=np.float32)  # the same bits (weighted_row_sums)
+            del mean
+            if not q.flags.c_contiguous or not q.flags.owndata:
+                q = np.array(q, dtype=np.float32)
         return _unit_rows_in_place(q), inv
     q = np.asarray(np.asarray(user_vectors)[ev.users], dtype=np.float32)
     if cosine:

@@ -84,3 +84,22 @@ def test_expit_equals_scipys():
     else:  # numpy's own AVX-512 exp: equal to within its rounding
         np.testing.assert_array_max_ulp(got, want, maxulp=2)
     assert expit(np.array([-1000.0]))[0] == 0.0 and expit(np.array([1000.0]))[0] == 1.0
+
+
+def test_user_queries_sum_in_numpy_or_scipy_with_the_same_bits(monkeypatch):
+    from complement.core.evaluation import prepare_eval
+    from complement.core.ranking import user_queries
+    from complement.core.splits import TEST, TRAIN
+
+    rng = np.random.default_rng(5)
+    n_items = 30
+    users = rng.integers(0, 25, 400)
+    idx = rng.integers(0, n_items, 400)
+    part = rng.choice([TRAIN, TEST], 400, p=[0.8, 0.2]).astype(np.int8)
+    ev = prepare_eval(users, idx, part, n_items)
+    items = rng.standard_normal((n_items, 7)).astype(np.float32)
+    small, scale = user_queries(ev, items)  # numpy's sums
+    monkeypatch.setattr(ranking, "_NUMPY_SUM_VALUES", 0)  # every log is "large": scipy's
+    large, scale_large = user_queries(ev, items)
+    np.testing.assert_array_equal(small.view(np.int32), large.view(np.int32))
+    np.testing.assert_array_equal(scale, scale_large)
