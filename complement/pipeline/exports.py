@@ -31,7 +31,7 @@ from complement.io.tables_out import parquet_bytes, qrels_text, ranking_schema, 
 from complement.pipeline.context import Context
 from complement.pipeline.section import Section
 
-if TYPE_CHECKING:  # the oracle (and its scipy) loads only when it runs; polars when a
+if TYPE_CHECKING:  # the oracle loads only when it runs; polars when a
     import polars as pl  # table is built
 
     from complement.core.oracle import OracleResult
