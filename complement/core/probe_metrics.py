@@ -123,14 +123,21 @@ def average_ranks(m: F64) -> F64:
     # NaN sorts last; the order among equal values is irrelevant (their ranks are averaged)
     order = _nan_last_order(m)
     ordered = np.take_along_axis(m, order, axis=0)
-    pos = np.arange(n)[:, None]
-    first = np.ones((n, c), dtype=bool)  # first of its run of equal values
-    first[1:] = ordered[1:] != ordered[:-1]
-    last = np.ones((n, c), dtype=bool)  # last of its run
-    last[:-1] = first[1:]
-    start = np.maximum.accumulate(np.where(first, pos, 0), axis=0)
-    end = np.minimum.accumulate(np.where(last, pos, n)[::-1], axis=0)[::-1]
-    ranks_sorted = (start + end) / 2.0 + 1.0
+    ranks_sorted = np.broadcast_to(np.arange(1.0, n + 1.0)[:, None], (n, c)).copy()
+    # entries equal to the one before them (NaN equals nothing), column by column: a run of
+    # such rows r_a..r_b holds the tie of rows r_a - 1 .. r_b, each ranked their mean + 1
+    cols, rows = np.nonzero((ordered[1:] == ordered[:-1]).T)
+    if rows.size:
+        rows = rows + 1
+        new = np.ones(rows.size, dtype=bool)
+        new[1:] = (cols[1:] != cols[:-1]) | (rows[1:] != rows[:-1] + 1)
+        heads = np.flatnonzero(new)
+        start = rows[heads] - 1
+        end = rows[np.append(heads[1:] - 1, rows.size - 1)]
+        mean = (start + end) / 2.0 + 1.0
+        run = np.cumsum(new) - 1
+        ranks_sorted[rows, cols] = mean[run]
+        ranks_sorted[start, cols[heads]] = mean
     ranks_sorted[np.isnan(ordered)] = np.nan
     ranks = np.empty((n, c), dtype=np.float64)
     np.put_along_axis(ranks, order, ranks_sorted, axis=0)

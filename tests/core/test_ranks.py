@@ -25,3 +25,17 @@ def test_average_ranks_with_nan_and_infinities_equal_rankdata():
         assert ours.flags.c_contiguous
         ref = rankdata(m, axis=0, nan_policy="omit")
         assert np.array_equal(ours, ref, equal_nan=True), (m, ours, ref)
+
+
+def test_average_ranks_with_long_and_many_tie_runs_equal_rankdata():
+    rng = np.random.default_rng(7)
+    for trial in range(200):
+        n, c = int(rng.integers(1, 200)), int(rng.integers(1, 6))
+        m = rng.integers(0, int(rng.integers(1, 8)), (n, c)).astype(np.float64)  # long runs
+        if trial % 2:
+            m[rng.random((n, c)) < 0.1] = np.nan
+        if trial % 5 == 0:
+            m[:, 0] = 3.0  # a whole column tied
+        ours = average_ranks(m)
+        ref = rankdata(m, axis=0, nan_policy="omit")
+        assert np.array_equal(ours, ref, equal_nan=True), (m, ours, ref)
