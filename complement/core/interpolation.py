@@ -36,7 +36,7 @@ import numpy.typing as npt
 
 from complement.core.evaluation import EvalData, check_ks
 from complement.core.metrics import evaluate_lists
-from complement.core.mixture_dense import dense_mixture
+from complement.core.mixture_dense import dense_mixture, mixture_query
 from complement.core.ranking import user_queries
 from complement.errors import UsageError
 from complement.retrieval import Backend, user_topk
@@ -242,19 +242,16 @@ def mixture_ranked(
     out = np.full((n, k), -np.inf, dtype=np.float64)
     inner = np.flatnonzero((w > 0) & (w < 1))
     if inner.size:
-        ws = w[inner]
-        s_sd, c_sd = stats["semantic"].sd[inner], stats["collaborative"].sd[inner]
-        a = np.divide(ws, s_sd, out=np.zeros_like(ws), where=s_sd > 0)
-        b = np.divide(1.0 - ws, c_sd, out=np.zeros_like(ws), where=c_sd > 0)
-        q = np.hstack(
-            [sv.sem_queries[inner] * a[:, None].astype(np.float32),
-             sv.cf_queries[inner] * b[:, None].astype(np.float32)]
-        )  # fmt: skip
+        q, a, b = mixture_query(
+            sv.sem_queries[inner],
+            sv.cf_queries[inner],
+            w[inner],
+            stats["semantic"].sd[inner],
+            stats["collaborative"].sd[inner],
+        )
         offset = a * stats["semantic"].mean[inner] + b * stats["collaborative"].mean[inner]
         history = ev.history if inner.size == n else _sub_history(ev, inner)
-        got, scores = user_topk(
-            np.ascontiguousarray(q, dtype=np.float32), sv.items, k, backend, history=history
-        )
+        got, scores = user_topk(q, sv.items, k, backend, history=history)
         idx[inner] = got
         out[inner] = np.asarray(scores, dtype=np.float64) - offset[:, None]
     for name, at in (("collaborative", 0.0), ("semantic", 1.0)):
@@ -322,18 +319,7 @@ def choose_alpha(
     view_lists: dict[str, npt.NDArray[np.int64]] = {}
     # small catalogues: every inner alpha's lists from the two views' scores computed once
     # (the same lists; see complement.core.mixture_dense)
-    dense = (
-        dense_mixture(
-            ev_valid,
-            sv_valid.sem_queries,
-            sv_valid.cf_queries,
-            sv_valid.items,
-            sv_valid.stats["semantic"].sd,
-            sv_valid.stats["collaborative"].sd,
-        )
-        if any(0.0 < a < 1.0 for a in grid)
-        else None
-    )
+    dense = dense_mixture(ev_valid, sv_valid) if any(0.0 < a < 1.0 for a in grid) else None
     for a, alpha in enumerate(grid):
         if dense is not None and 0.0 < alpha < 1.0:
             lists = dense.lists(float(alpha), kmax)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -33,8 +34,12 @@ import numpy.typing as npt
 from complement.core.evaluation import EvalData
 from complement.retrieval.exact import BAND, canonical_pairs, margins, resolve, row_norms
 from complement.retrieval.pool import one_blas_thread
+from complement.retrieval.selection import select_topk
 
-__all__ = ["DENSE_VALUES", "DenseMixture", "dense_mixture"]
+if TYPE_CHECKING:  # interpolation imports this module
+    from complement.core.interpolation import ScoreViews
+
+__all__ = ["DENSE_VALUES", "DenseMixture", "dense_mixture", "mixture_query"]
 
 #: largest users × items for which the two score matrices (float32 each) are kept: 32 MB each
 DENSE_VALUES = 1 << 23
@@ -42,44 +47,51 @@ DENSE_VALUES = 1 << 23
 _ERROR_TERMS = 16
 
 F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+
+
+def mixture_query(
+    sem_queries: F32, cf_queries: F32, w: F64, sem_sd: F64, cf_sd: F64
+) -> tuple[F32, F64, F64]:
+    """The mixture's search query ``[q_S a | q_C b]`` (float32) and its scales ``a = w / σ_S``,
+    ``b = (1 − w) / σ_C`` (0 where σ is 0), one row per user."""
+    a = np.divide(w, sem_sd, out=np.zeros_like(w), where=sem_sd > 0)
+    b = np.divide(1.0 - w, cf_sd, out=np.zeros_like(w), where=cf_sd > 0)
+    query = np.hstack(
+        [sem_queries * a[:, None].astype(np.float32), cf_queries * b[:, None].astype(np.float32)]
+    )
+    return np.ascontiguousarray(query, dtype=np.float32), a, b
 
 
 @dataclass(frozen=True)
 class DenseMixture:
-    """Each view's own scores of every (evaluated user, item), and what the search would use.
+    """Each view's own scores of every (evaluated user, item) of ``sv``'s phase.
 
     ``sem``/``cf``: users × items float32 (history included); ``excluded``: flat indices of the
-    history entries; ``sem_queries``/``cf_queries``/``items``: the ScoreViews' float32 rows;
-    ``sem_sd``/``cf_sd``: the per-user standard deviations; ``bmax``: the largest item row norm.
+    history entries; ``bmax``: the largest row norm of ``sv.items``.
     """
 
+    sv: ScoreViews
     sem: F32
     cf: F32
     excluded: npt.NDArray[np.int64]
-    sem_queries: F32
-    cf_queries: F32
-    items: F32
-    sem_sd: npt.NDArray[np.float64]
-    cf_sd: npt.NDArray[np.float64]
     bmax: float
 
     def lists(self, weight: float, k: int) -> npt.NDArray[np.int64]:
         """The top ``k`` items of every user by the mixture with one ``weight`` (0 < w < 1),
         history excluded, ``-1`` where fewer than ``k`` items are left: exactly
         ``mixture_ranked(ev, sv, weight, k, backend)[0]``."""
-        w = np.full(self.sem_sd.shape[0], float(weight))
-        a = np.divide(w, self.sem_sd, out=np.zeros_like(w), where=self.sem_sd > 0)
-        b = np.divide(1.0 - w, self.cf_sd, out=np.zeros_like(w), where=self.cf_sd > 0)
-        a32, b32 = a.astype(np.float32), b.astype(np.float32)
-        query = np.ascontiguousarray(
-            np.hstack([self.sem_queries * a32[:, None], self.cf_queries * b32[:, None]]),
-            dtype=np.float32,
+        sv = self.sv
+        w = np.full(self.sem.shape[0], float(weight))
+        stats = sv.stats
+        query, a, b = mixture_query(
+            sv.sem_queries, sv.cf_queries, w, stats["semantic"].sd, stats["collaborative"].sd
         )
-        scores = self.sem * a32[:, None]
-        scores += self.cf * b32[:, None]
+        scores = self.sem * a[:, None].astype(np.float32)
+        scores += self.cf * b[:, None].astype(np.float32)
         scores.ravel()[self.excluded] = -np.inf
         qnorm = row_norms(query)  # ‖q'‖, as the search computes it
-        idx, val = _settled(scores, query, self.items, k, qnorm, self.bmax)
+        idx, val = _settled(scores, query, sv.items, k, qnorm, self.bmax)
         idx[np.isneginf(val)] = -1
         return idx
 
@@ -89,7 +101,7 @@ def _settled(
     query: F32,
     items: F32,
     k: int,
-    qnorm: npt.NDArray[np.float64],
+    qnorm: F64,
     bmax: float,
 ) -> tuple[npt.NDArray[np.int64], F32]:
     """Canonical top ``k`` of each row of ``scores``: the best ``k + BAND`` by (score desc,
@@ -101,14 +113,8 @@ def _settled(
     rows = np.arange(n)
     width = min(n_items, k + BAND)
     while rows.size:
-        part = scores if rows.size == n else scores[rows]
-        top = np.argpartition(part, n_items - width, axis=1)[:, n_items - width :]
-        vals = np.take_along_axis(part, top, axis=1)
-        order = np.lexsort((top, -vals), axis=1)
-        idx = np.take_along_axis(top, order, axis=1).astype(np.int64)
-        vals = np.take_along_axis(vals, order, axis=1)
+        idx, vals = select_topk(scores if rows.size == n else scores[rows], width)
         margin = margins(qnorm[rows], bmax, _ERROR_TERMS, vals)
-
         rescore = partial(_canonical, query, items, rows)
         got, got_val, again = resolve(idx, vals, k, margin, width >= n_items, rescore)
         done = ~again
@@ -128,38 +134,19 @@ def _canonical(
     return canonical_pairs(query, items, rows[at], cols, None, None)
 
 
-def dense_mixture(
-    ev: EvalData,
-    sem_queries: F32,
-    cf_queries: F32,
-    items: F32,
-    sem_sd: npt.NDArray[np.float64],
-    cf_sd: npt.NDArray[np.float64],
-) -> DenseMixture | None:
-    """The :class:`DenseMixture` of a phase (None past ``DENSE_VALUES`` users × items).
-
-    ``items`` is ``[y_S | y_C]`` with ``y_S`` the first ``sem_queries.shape[1]`` columns.
-    """
-    n_users, n_items = int(sem_queries.shape[0]), int(items.shape[0])
+def dense_mixture(ev: EvalData, sv: ScoreViews) -> DenseMixture | None:
+    """The :class:`DenseMixture` of a phase (None past ``DENSE_VALUES`` users × items)."""
+    n_users, n_items = int(sv.sem_queries.shape[0]), int(sv.items.shape[0])
     if n_users * n_items > DENSE_VALUES or n_users == 0 or n_items == 0:
         return None
-    d = int(sem_queries.shape[1])
+    scores = []
     with one_blas_thread():  # float64 products, rounded to float32 (see the module doc)
-        sem = (sem_queries.astype(np.float64) @ items[:, :d].astype(np.float64).T).astype(
-            np.float32
-        )
-        cf = (cf_queries.astype(np.float64) @ items[:, d:].astype(np.float64).T).astype(np.float32)
+        for name in ("semantic", "collaborative"):
+            queries, items = sv.view(name)
+            product = queries.astype(np.float64) @ items.astype(np.float64).T
+            scores.append(product.astype(np.float32))
     counts = np.diff(ev.history_indptr)
     users = np.repeat(np.arange(n_users, dtype=np.int64), counts)
     excluded = users * n_items + np.asarray(ev.history_indices, dtype=np.int64)
-    return DenseMixture(
-        sem=sem,
-        cf=cf,
-        excluded=excluded,
-        sem_queries=sem_queries,
-        cf_queries=cf_queries,
-        items=items,
-        sem_sd=sem_sd,
-        cf_sd=cf_sd,
-        bmax=float(row_norms(items).max(initial=0.0)),
-    )
+    bmax = float(row_norms(sv.items).max(initial=0.0))
+    return DenseMixture(sv=sv, sem=scores[0], cf=scores[1], excluded=excluded, bmax=bmax)

@@ -189,7 +189,6 @@ class MlpFits:
     ) -> None:
         self.jobs, self.opts = dict(jobs), dict(opts)
         self.worker = worker if worker is not None else Worker()
-        self.folder = self.worker.folder
         self._done: dict[Key, Mapped] = {}
         spec = {"opts": self.opts, "jobs": [[k[0], _name(k)] for k in self.jobs]}
         for key, inputs in self.jobs.items():
@@ -197,6 +196,11 @@ class MlpFits:
                 np.save(self.folder / f"{_name(key)}.{field}.npy", getattr(inputs, field))
         (self.folder / "jobs.json").write_text(json.dumps(spec))
         self.worker.go()
+
+    @property
+    def folder(self) -> Path:
+        """The worker's private folder."""
+        return self.worker.folder
 
     def __enter__(self) -> MlpFits:
         return self
@@ -241,9 +245,8 @@ def _run(folder: Path) -> None:
         arrays = {f: np.load(folder / f"{name}.{f}.npy", allow_pickle=False) for f in _ARRAYS}
         inputs = FitInputs(**arrays, y_mean=np.zeros(0))
         predicted, info = predict_items(capacity, inputs, opts)
-        np.save(folder / f"{name}.pred.tmp.npy", predicted)
+        np.save(folder / f"{name}.pred.npy", predicted)  # read after "ok" only
         (folder / f"{name}.info.json").write_text(json.dumps(info))
-        os.replace(folder / f"{name}.pred.tmp.npy", folder / f"{name}.pred.npy")
 
     with probe_models.torch_session(), ThreadPoolExecutor(max_workers=2) as threads:
         for fut in [threads.submit(job, capacity, name) for capacity, name in spec["jobs"]]:

@@ -3,8 +3,9 @@
 The runner works in two steps: :func:`plan_probe` checks the options and makes the shifts,
 and starts the MLP fits in a worker process where that pays (see
 :mod:`complement.pipeline.mlp_worker`); :func:`run_probe` fits the rest and measures.
-``complement report`` plans the probe before its first section, so that torch loads and the
-MLPs train on another core while the sections before the probe run.
+``complement probe`` (:func:`probe_loading`) and ``complement report`` start that worker
+before loading the inputs, and the report plans the probe before its first section, so that
+torch loads and the MLPs train on another core while the rest runs.
 """
 
 from __future__ import annotations
@@ -130,20 +131,10 @@ def _source_target(ctx: Context) -> tuple[Any, Any]:
 
 
 def _worker_fits(ctx: Context, plan: ProbePlan, worker: Worker | None) -> MlpFits | None:
-    """The plan's MLP fits started in a worker process, where that pays (None: fit here).
-
-    ``worker``: one already started, used for the fits or closed.
-    """
-    fits = _fits(ctx, plan, worker)
-    if fits is None and worker is not None:
-        worker.close()
-    return fits
-
-
-def _fits(ctx: Context, plan: ProbePlan, worker: Worker | None) -> MlpFits | None:
+    """The plan's MLP fits started in a worker process (``worker`` where one is already
+    started), where that pays (None: fit here)."""
+    assert plan.chosen is not None and plan.reference is not None
     settings, device = ctx.settings, ctx.require_backend().device
-    if plan.chosen is None or plan.reference is None:
-        return None
     source, target = _source_target(ctx)
     roles = {"shift": plan.chosen}
     if plan.reference.kind != plan.chosen.kind:
@@ -182,14 +173,19 @@ def plan_probe(ctx: Context, capacities: Sequence[str], worker: Worker | None = 
     uses it or closes it.
     """
     try:
-        return _plan(ctx, tuple(capacities), worker)
+        plan = _plan(ctx, tuple(capacities))
+        fits = None if plan.error is not None else _worker_fits(ctx, plan, worker)
     except BaseException:
         if worker is not None:
             worker.close()
         raise
+    if fits is None and worker is not None:  # a refusal, or the fits run here: not needed
+        worker.close()
+    return replace(plan, fits=fits)
 
 
-def _plan(ctx: Context, caps: tuple[str, ...], worker: Worker | None) -> ProbePlan:
+def _plan(ctx: Context, caps: tuple[str, ...]) -> ProbePlan:
+    """The checked shifts and options, or the refusal (no fit started)."""
     settings = ctx.settings
     try:
         epochs = fixed_epochs(settings)  # refuse a bad combination before any work
@@ -211,11 +207,8 @@ def _plan(ctx: Context, caps: tuple[str, ...], worker: Worker | None) -> ProbePl
                 epochs,
             )
     except ComplementError as exc:
-        if worker is not None:
-            worker.close()
         return ProbePlan(caps, error=exc)
-    plan = ProbePlan(caps, chosen, reference, epochs, rec)
-    return replace(plan, fits=_worker_fits(ctx, plan, worker))
+    return ProbePlan(caps, chosen, reference, epochs, rec)
 
 
 def run_probe(ctx: Context, capacities: Sequence[str], plan: ProbePlan | None = None) -> Section:

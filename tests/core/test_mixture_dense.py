@@ -45,15 +45,7 @@ def _phase(seed, n_items=50, n_users=40, n_rows=700, ties=False, crowd=0):
 
 
 def _dense(ev, sv):
-    stats = sv.stats
-    return dense_mixture(
-        ev,
-        sv.sem_queries,
-        sv.cf_queries,
-        sv.items,
-        stats["semantic"].sd,
-        stats["collaborative"].sd,
-    )
+    return dense_mixture(ev, sv)
 
 
 def _canonical_top(ev, sv, w, k):
