@@ -20,6 +20,7 @@ Definitions (fixed; also in docs/definitions.md and the JSON under ``definitions
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,7 @@ __all__ = [
     "candidates",
     "expit",
     "fit_reranker",
+    "libm_exp",
     "rerank_features",
 ]
 
@@ -190,11 +192,39 @@ class Reranker:
 
 
 def expit(t: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """The logistic function ``1 / (1 + exp(-t))``, evaluated as scipy's ``expit`` evaluates it
-    for float64 (so the same bits where numpy's ``exp`` is the C library's, as on x86-64
-    without AVX-512; tested), without importing scipy. Overflow of ``exp`` gives 0, exactly."""
-    with np.errstate(over="ignore"):
-        return np.asarray(1.0 / (1.0 + np.exp(-t)), dtype=np.float64)
+    """The logistic function ``1 / (1 + exp(-t))`` (float64), evaluated as scipy's ``expit``
+    evaluates it, bit for bit on every machine, without importing scipy.
+
+    ``exp`` is the C library's (:func:`libm_exp`), as in scipy; numpy's own ``exp`` (its SIMD
+    code on AVX-512 machines) differs from it in the last bit for a few percent of the inputs,
+    which moved the fitted gate weights. Overflow of ``exp`` gives 0, exactly.
+    """
+    return np.asarray(1.0 / (1.0 + libm_exp(-np.asarray(t, dtype=np.float64))), dtype=np.float64)
+
+
+#: exp is finite below this (the float64 overflow threshold is about 709.78)
+_EXP_SAFE = 709.0
+
+
+def libm_exp(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """``exp`` of every entry by the C library (Python's :func:`math.exp`), as scipy's float64
+    ufuncs compute it, whatever SIMD code numpy's ``exp`` would use on this machine.
+
+    About 0.13 µs an entry (numpy's is about 100 times faster, and not the same bits
+    everywhere); overflow gives ``inf``, as in C.
+    """
+    arr = np.asarray(x, dtype=np.float64)
+    flat = arr.ravel()
+    big = flat > _EXP_SAFE
+    out = np.fromiter(
+        map(math.exp, np.where(big, 0.0, flat).tolist()), dtype=np.float64, count=flat.size
+    )
+    for i in np.flatnonzero(big).tolist():  # past the threshold: rare, one at a time
+        try:
+            out[i] = math.exp(float(flat[i]))
+        except OverflowError:
+            out[i] = math.inf
+    return out.reshape(arr.shape)
 
 
 def _loss(

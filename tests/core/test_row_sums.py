@@ -1,7 +1,9 @@
 """The history means without scipy: ``weighted_row_sums`` and ``expit`` against scipy and a
-brute-force loop, bit for bit."""
+brute-force loop, bit for bit (``expit`` with the C library's ``exp``: ``libm_exp``)."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
@@ -10,7 +12,7 @@ from scipy.special import expit as scipy_expit
 
 from complement.core import ranking
 from complement.core.ranking import weighted_row_sums
-from complement.core.rerank import expit
+from complement.core.rerank import expit, libm_exp
 
 
 def _csr(rng, n_rows, n_cols, d, longest):
@@ -61,29 +63,46 @@ def test_weighted_row_sums_of_no_rows_and_of_empty_rows():
     assert not np.signbit(got).any()
 
 
-def _numpy_exp_is_the_c_librarys() -> bool:
-    """numpy evaluates float64 ``exp`` with the C library's unless it has AVX-512 loops."""
-    features = np._core._multiarray_umath.__cpu_features__  # type: ignore[attr-defined]
-    return not features.get("AVX512F", False)
-
-
 def test_expit_equals_scipys():
+    """Bit for bit on every machine, AVX-512 included (numpy's own exp is not the C library's
+    there)."""
     rng = np.random.default_rng(0)
     t = np.concatenate(
         [
             rng.standard_normal(200_000) * 6,
             rng.standard_normal(20_000) * 400,  # exp overflows: exactly 0 and 1
-            [0.0, -0.0, 1e-300, -1e-300, 709.0, -709.0, 710.0, -710.0, 800.0, -800.0],
-            [np.inf, -np.inf],
+            [0.0, -0.0, 1e-300, -1e-300, 709.0, -709.0, 709.7, -709.7, 709.79, -709.79],
+            [710.0, -710.0, 800.0, -800.0, np.inf, -np.inf],
         ]
     )
     got, want = expit(t), scipy_expit(t)
     assert got.dtype == np.float64
-    if _numpy_exp_is_the_c_librarys():
-        np.testing.assert_array_equal(got.view(np.int64), want.view(np.int64))
-    else:  # numpy's own AVX-512 exp: equal to within its rounding
-        np.testing.assert_array_max_ulp(got, want, maxulp=2)
+    np.testing.assert_array_equal(got.view(np.int64), want.view(np.int64))
     assert expit(np.array([-1000.0]))[0] == 0.0 and expit(np.array([1000.0]))[0] == 1.0
+    assert np.isnan(expit(np.array([np.nan]))[0])
+
+
+def test_libm_exp_is_math_exp():
+    rng = np.random.default_rng(1)
+    x = np.concatenate(
+        [
+            rng.standard_normal(50_000) * 300,
+            [709.0, 709.78, 709.7827128933839, 709.79, 710.0, 1e308, np.inf, -np.inf, -0.0],
+        ]
+    )
+
+    def exp(v: float) -> float:
+        try:
+            return math.exp(v)
+        except OverflowError:
+            return math.inf
+
+    want = np.array([exp(v) for v in x.tolist()])
+    got = libm_exp(x)
+    np.testing.assert_array_equal(got.view(np.int64), want.view(np.int64))
+    assert libm_exp(x[:21].reshape(3, 7)).shape == (3, 7)
+    assert libm_exp(np.zeros(0)).shape == (0,)
+    assert np.isnan(libm_exp(np.array([np.nan]))[0])
 
 
 def test_user_queries_sum_in_numpy_or_scipy_with_the_same_bits(monkeypatch):
