@@ -44,6 +44,7 @@ __all__ = [
     "fit_reranker",
     "libm_exp",
     "rerank_features",
+    "weighted_gram",
 ]
 
 FEATURE_NAMES = ("z_S", "z_C", "z_S*a", "z_C*a", "z_S*g", "z_C*g", "p", "p*a", "both")
@@ -227,6 +228,21 @@ def libm_exp(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return out.reshape(arr.shape)
 
 
+def weighted_gram(
+    x: npt.NDArray[np.float64], w: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """``Σ_n w_n x_n x_nᵀ`` as ``einsum("ni,n,nj->ij", x, w, x)`` computes it, bit for bit:
+    each term ``(x_ni w_n) x_nj``, summed over ``n`` in order (x: at least 2 columns).
+
+    The weighted rows are formed first and einsum's two-operand loop sums their products with
+    ``x`` in the same order as its three-operand loop, in half the time (tested bit for bit).
+    With one column the two-operand loop sums a contiguous vector in another order.
+    """
+    if x.ndim != 2 or x.shape[1] < 2:
+        return np.asarray(np.einsum("ni,n,nj->ij", x, w, x), dtype=np.float64)
+    return np.asarray(np.einsum("ni,nj->ij", x * w[:, None], x), dtype=np.float64)
+
+
 def _loss(
     x: npt.NDArray[np.float64],
     y: npt.NDArray[np.float64],
@@ -275,7 +291,7 @@ def fit_reranker(
     for _ in range(_NEWTON_STEPS):
         p = expit(t)
         grad = np.einsum("ni,n->i", x, p - y) + reg * beta
-        hess = np.einsum("ni,n,nj->ij", x, p * (1.0 - p), x) + np.diag(reg)
+        hess = weighted_gram(x, p * (1.0 - p)) + np.diag(reg)
         hess += 1e-12 * np.eye(x.shape[1])
         delta = np.linalg.solve(hess, grad)
         if before is None:
