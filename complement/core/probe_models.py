@@ -14,7 +14,8 @@ whose ``predict`` maps centred sources to centred targets (no intercept: centrin
   items is held out for early stopping: training stops when the validation MSE has not improved
   for ``PATIENCE`` epochs (or at ``max_epochs``) and the weights of the best epoch are kept.
   With ``epochs`` (the paper's protocol, ``--no-early-stop``): exactly that many epochs on all
-  training items, no holdout, the last weights kept.
+  training items, no holdout, the last weights kept. On the CPU the MLPs train and predict
+  with denormals flushed to zero (:mod:`complement.core.denormals`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from complement.core.denormals import flush_denormals
 from complement.errors import UsageError
 from complement.retrieval.pool import one_blas_thread
 
@@ -77,7 +79,7 @@ class Probe:
 
         # one torch thread, as in training: with two, the products of the 2048-wide layers
         # split differently and the last bits would depend on the machine's core count
-        with torch_session(), torch.no_grad():
+        with torch_session(), flush_denormals(self.device), torch.no_grad():
             parts = [
                 self.module(torch.as_tensor(x[s : s + 65536], dtype=torch.float32).to(self.device))
                 .cpu()
@@ -175,6 +177,8 @@ def fit_lowrank(x: F64, y: F64, rank: int, *, alpha: float | None = None, seed: 
 _SESSION_LOCK = threading.Lock()
 _INIT_LOCK = threading.Lock()
 _session: dict[str, Any] = {"depth": 0, "saved": None}
+
+
 def _set_deterministic(torch: Any, mode: bool, warn_only: bool) -> None:
     """``torch.use_deterministic_algorithms`` without importing ``torch._inductor``.
 
@@ -315,7 +319,7 @@ def fit_mlp(
         valid, train = np.sort(perm[:n_valid]), np.sort(perm[n_valid:])
     else:
         n_valid, valid, train = 0, np.zeros(0, dtype=np.int64), np.arange(n)
-    with torch_session():
+    with torch_session(), flush_denormals(device):
         model = _model(x.shape[1], y.shape[1], capacity, seed, device)
         xt = torch.as_tensor(x[train], dtype=torch.float32, device=device)
         yt = torch.as_tensor(y[train], dtype=torch.float32, device=device)
