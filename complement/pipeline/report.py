@@ -12,11 +12,13 @@ Layout of ``complement.report/1`` (keys in this order)::
     provenance    complement version, resolved config, sha256 + size + shape of every input
                   file, n_items, item_universe_sha256, views, split, seeds, device/backend
     timings       wall seconds per section (the only non-deterministic part; last key);
-                  structure runs on a thread beside probe, so their seconds overlap
+                  structure and probe run on a thread beside the others, so seconds overlap
 
-Sections run in RUN_ORDER; ``structure`` runs beside ``probe`` (the two are independent, on one
-BLAS thread each), which uses the second core once the probe's MLP worker is done. On the CPU
-:func:`run_report` starts that worker before the inputs load.
+Sections are reported in RUN_ORDER. ``structure`` and then ``probe`` (``SIDE``) run on a second
+thread beside ``overlap``, ``oracle`` and ``hits``, which need neither: the probe mostly waits
+for its MLP worker, and the second core keeps working once the worker is done (their small
+linear algebra runs on one BLAS thread, as everywhere). On the CPU :func:`run_report` starts
+that worker before the inputs load.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import ExitStack, closing
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +46,6 @@ from complement.pipeline.probe import REPORT_CAPACITIES, plan_probe, run_probe
 from complement.pipeline.provenance import report_provenance
 from complement.pipeline.section import Section
 from complement.pipeline.structure import run_structure
-from complement.retrieval.pool import one_blas_thread
 
 __all__ = [
     "REPORT_SCHEMA",
@@ -59,8 +60,11 @@ __all__ = [
 REPORT_SCHEMA = "complement.report/1"
 #: sections in the order they appear in the document
 SECTION_NAMES = ("overlap", "hits", "oracle", "probe", "structure")
-#: sections in the order they run: oracle before hits, so hits reuses the oracle's rankings
+#: sections in the order they are reported: oracle before hits, so hits reuses the oracle's
+#: rankings
 RUN_ORDER = ("overlap", "oracle", "hits", "probe", "structure")
+#: sections run in this order on a second thread, beside the others
+SIDE = ("structure", "probe")
 
 #: the runners of every section but the probe, whose runner build_report makes with its plan
 _RUNNERS: dict[str, Callable[[Context], Section]] = {
@@ -135,21 +139,20 @@ def _run_sections(
     timings: dict[str, float],
     notify: Callable[[str], None] | None,
 ) -> None:
-    """Run the sections in RUN_ORDER; a section that refuses is recorded as not run.
+    """Run every section; a section that refuses is recorded as not run. ``notify`` hears of
+    them in RUN_ORDER.
 
-    ``structure`` runs on a thread beside ``probe`` (both on one BLAS thread each)."""
+    The SIDE sections run one after the other on a second thread from the start, the others on
+    this one; an error of a side section is raised at its turn."""
     beside: dict[str, Future[tuple[dict[str, Any], Section | None, str, float]]] = {}
-    with ExitStack() as stack:
+    with ThreadPoolExecutor(1) as side:
+        for name in SIDE:
+            if name in runners:
+                beside[name] = side.submit(_run_one, ctx, name, runners[name])
         for number, name in enumerate(RUN_ORDER, 1):
             if name in beside:
                 done = beside.pop(name).result()
             else:
-                if name == "probe" and "structure" in runners:
-                    stack.enter_context(one_blas_thread())
-                    side = stack.enter_context(ThreadPoolExecutor(1))
-                    beside["structure"] = side.submit(
-                        _run_one, ctx, "structure", runners["structure"]
-                    )
                 done = _run_one(ctx, name, runners[name])
             bodies[name], sections[name], status, timings[name] = done
             if notify is not None:

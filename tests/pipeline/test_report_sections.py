@@ -1,4 +1,5 @@
-"""The report's section loop: run order, refusals kept, structure on a thread beside probe."""
+"""The report's section loop: reporting order, refusals kept, structure and probe on a thread
+beside the other sections."""
 
 from __future__ import annotations
 
@@ -15,19 +16,20 @@ def _section(name: str) -> Section:
     return Section(name=name, result=None, doc={"schema": f"complement.{name}/1", "v": name})
 
 
-def test_structure_runs_beside_the_probe_and_refusals_are_kept():
+def test_structure_and_probe_run_beside_the_others_and_refusals_are_kept():
     started = {name: threading.Event() for name in report.RUN_ORDER}
     threads: dict[str, str] = {}
+    order: list[str] = []
 
     def runner(name: str):
         def run(ctx):
             threads[name] = threading.current_thread().name
+            order.append(name)
             started[name].set()
-            if name == "probe":  # the structure starts before the probe ends
-                assert started["structure"].wait(10)
+            if name == "oracle":  # the side sections run while the oracle does
+                assert started["structure"].wait(10) and started["probe"].wait(10)
+            if name == "probe":
                 raise UsageError("no probe today")
-            if name == "structure":
-                assert started["probe"].wait(10)
             return _section(name)
 
         return run
@@ -35,10 +37,14 @@ def test_structure_runs_beside_the_probe_and_refusals_are_kept():
     runners = {name: runner(name) for name in report.RUN_ORDER}
     bodies, sections, timings, lines = {}, {}, {}, []
     report._run_sections(None, runners, bodies, sections, timings, lines.append)
+    # reported in RUN_ORDER whatever the order they finished in
     assert [line.split(" ")[1] for line in lines] == [f"{n}:" for n in report.RUN_ORDER]
     assert bodies["probe"] == {"status": "not run", "reason": "no probe today"}
     assert sections["probe"] is None and bodies["structure"]["v"] == "structure"
-    assert threads["structure"] != threads["probe"] == threads["overlap"]
+    main = {threads[n] for n in report.RUN_ORDER if n not in report.SIDE}
+    side = {threads[n] for n in report.SIDE}
+    assert len(main) == 1 and len(side) == 1 and main != side
+    assert order.index("structure") < order.index("probe")  # the side's own order
     assert set(timings) == set(report.RUN_ORDER)
 
 
