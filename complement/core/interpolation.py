@@ -68,13 +68,18 @@ class ScoreViews:
     """Both views' own-score queries (evaluated users) and items ``[y_S | y_C]`` (float32).
 
     ``moments``: each view's item mean and covariance once computed, shared with the
-    ScoreViews of another phase built ``like`` this one on the same items.
+    ScoreViews of another phase built ``like`` this one on the same items. ``scales``: each
+    view's item scale from :func:`complement.core.ranking.user_queries` (None: none), so that
+    a search of one view alone reuses the queries (:meth:`search`).
     """
 
     sem_queries: npt.NDArray[np.float32]
     cf_queries: npt.NDArray[np.float32]
     items: npt.NDArray[np.float32]
     moments: dict[str, ItemMoments] = field(default_factory=dict, compare=False, repr=False)
+    scales: tuple[npt.NDArray[np.float32] | None, npt.NDArray[np.float32] | None] = field(
+        default=(None, None), compare=False, repr=False
+    )
 
     @property
     def dim_sem(self) -> int:
@@ -90,6 +95,13 @@ class ScoreViews:
                 self.moments[name] = item_moments(items)
             out[name] = view_stats(queries, items, self.moments[name])
         return out
+
+    def search(self, name: str) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32] | None]:
+        """``(queries, item scale)`` of one view, as :func:`~complement.core.ranking.user_queries`
+        returned them when these ScoreViews were built."""
+        if name == "semantic":
+            return self.sem_queries, self.scales[0]
+        return self.cf_queries, self.scales[1]
 
     def view(self, name: str) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
         """``(queries, items)`` of one view (``semantic`` or ``collaborative``)."""
@@ -135,6 +147,7 @@ def score_views(
         cf_queries=np.ascontiguousarray(qc, dtype=np.float32),
         items=items,
         moments=moments,
+        scales=(scale_s, scale_c),
     )
 
 

@@ -45,7 +45,6 @@ from complement.core.fusion import (
 )
 from complement.core.hits import scoring_name
 from complement.core.oracle_tables import OracleAtK, oracle_from_lists
-from complement.core.ranking import user_queries
 from complement.core.rerank import Reranker, candidate_z, fit_reranker
 from complement.errors import UsageError
 from complement.retrieval import Backend, get_backend, user_topk
@@ -160,8 +159,8 @@ def complement_oracle(
     sv = score_views(ev, sem, cf, sem_users=sem_users, cf_users=cf_users)
     views: dict[str, npt.NDArray[np.int64]] = {}
     scores: dict[str, npt.NDArray[np.float64]] = {}
-    for name, items, users in (("semantic", sem, sem_users), ("collaborative", cf, cf_users)):
-        q, scale = user_queries(ev, items, user_vectors=users)
+    for name, items in (("semantic", sem), ("collaborative", cf)):
+        q, scale = sv.search(name)  # the queries and scale that score_views computed
         check_ks([depth], ev.n_items)
         views[name], score = user_topk(
             q, items, depth, backend, history=ev.history, item_scale=scale

@@ -291,6 +291,23 @@ def test_shared_candidate_scores_give_every_k_the_same_features_and_fit(ties):
         assert (model.intercept, *model.weights) == tuple(float(b) for b in beta)
 
 
+@pytest.mark.parametrize("with_users", [False, True])
+def test_score_views_search_gives_user_queries_own_queries_and_scale(with_users):
+    """The oracle searches each view with ``ScoreViews.search``: what ``user_queries`` gives."""
+    ev, _, sem, cf, _ = _log(13)
+    rng = np.random.default_rng(13)
+    users = rng.standard_normal((int(ev.users.max()) + 1, 5)) if with_users else None
+    sv = score_views(ev, sem, cf, sem_users=users, cf_users=users)
+    for name, items in (("semantic", sem), ("collaborative", cf)):
+        q, scale = sv.search(name)
+        want_q, want_scale = user_queries(ev, items, user_vectors=users)
+        assert q.dtype == np.float32 and np.array_equal(q.view(np.int32), want_q.view(np.int32))
+        if want_scale is None:
+            assert scale is None
+        else:
+            assert np.array_equal(scale.view(np.int32), want_scale.view(np.int32))
+
+
 def test_score_views_like_shares_the_items_and_their_moments():
     ev, ev_valid, sem, cf, _ = _log(12)
     sv = score_views(ev, sem, cf)
