@@ -211,15 +211,14 @@ def libm_exp(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """``exp`` of every entry by the C library (Python's :func:`math.exp`), as scipy's float64
     ufuncs compute it, whatever SIMD code numpy's ``exp`` would use on this machine.
 
-    About 0.13 µs an entry (numpy's is about 100 times faster, and not the same bits
-    everywhere); overflow gives ``inf``, as in C.
+    About 0.1 µs an entry, holding the interpreter lock (numpy's is about 100 times faster,
+    and not the same bits everywhere); overflow gives ``inf``, as in C.
     """
     arr = np.asarray(x, dtype=np.float64)
     flat = arr.ravel()
     big = flat > _EXP_SAFE
-    out = np.fromiter(
-        map(math.exp, np.where(big, 0.0, flat).tolist()), dtype=np.float64, count=flat.size
-    )
+    safe = np.where(big, 0.0, flat) if big.any() else flat
+    out = np.fromiter(map(math.exp, safe.tolist()), dtype=np.float64, count=flat.size)
     for i in np.flatnonzero(big).tolist():  # past the threshold: rare, one at a time
         try:
             out[i] = math.exp(float(flat[i]))
