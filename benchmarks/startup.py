@@ -24,7 +24,12 @@ missing), and the median of the repeats is reported. Cases:
   (no target: imports, loading and the fixed steps are most of such a run).
 - ``report-fixture``: ``complement report`` on the bundled MovieLens-100K fixture; target 5 s.
   Each repeat's per-section wall seconds (the report's own ``timings``) are kept too, with their
-  medians (``sections_median_s``), so a slow run says which section it was.
+  medians (``sections_median_s``), so a slow run says which section it was. The target is
+  absolute, but a shared machine's speed drifts (seen here: the same work taking up to 1.7
+  times as long for minutes at a time, with nothing in the load average), so every repeat
+  alternates with ``reference``: a fixed single-threaded workload (float32 products on one
+  BLAS thread and a Python loop) in a process of its own, whose median says how fast the
+  machine was meanwhile (``ratio_to_reference``: the report in units of it).
 
 The repeats of a case and of its ``bare`` run alternate (complement, bare, complement, ...), so
 a change of load on a shared machine hits both alike and the ratio is measured in one run. The
@@ -86,6 +91,16 @@ for path in sys.argv[1:]:
             np.matmul(ta, tb.T, out=out[: ta.shape[0], : tb.shape[0]])
 """
 
+REFERENCE = """
+import numpy as np
+a = np.random.default_rng(0).standard_normal((600, 600)).astype(np.float32)
+for _ in range(100):
+    a @ a
+x = 0
+for i in range(2_000_000):
+    x += i
+"""
+
 OVERLAP_CASES = {
     "overlap-30k-d384-d64": (30_000, 384, 64),
     "overlap-10k-d64": (10_000, 64, 64),
@@ -102,7 +117,9 @@ def complement_exe() -> list[str]:
     return [sys.executable, "-m", "complement"]
 
 
-def wall(argv: list[str], cwd: Path | None = None) -> tuple[float, float]:
+def wall(
+    argv: list[str], cwd: Path | None = None, env: dict[str, str] | None = None
+) -> tuple[float, float]:
     """(wall, CPU) seconds of one whole process.
 
     Wall from ``/usr/bin/time -f %e`` where available (else the parent's clock); CPU = user +
@@ -115,7 +132,7 @@ def wall(argv: list[str], cwd: Path | None = None) -> tuple[float, float]:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         done = subprocess.run(
-            cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+            cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )
         elapsed = time.perf_counter() - t0
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -164,11 +181,15 @@ def run_case(name: str, repeat: int, scratch: Path) -> dict[str, Any]:
         config = ROOT / "fixtures" / "movielens-100k" / "complement.toml"
         out = scratch / "report.json"
         argv = [*cli, "report", "--config", str(config), "--quiet", "--json", str(out)]
-        runs, sections = [], []
-        for _ in range(repeat):
+        runs, sections, reference = [], [], []
+        ref_argv = [sys.executable, "-c", REFERENCE]
+        for _ in range(repeat):  # alternate with the reference, so a drift hits both
             runs.append(wall(argv))
             sections.append(json.loads(out.read_text()).get("timings", {}))
+            reference.append(wall(ref_argv, env={**os.environ, "OPENBLAS_NUM_THREADS": "1"}))
         doc = summary(runs)
+        doc["reference"] = summary(reference)
+        doc["ratio_to_reference"] = doc["median_s"] / doc["reference"]["median_s"]
         doc["sections_s"] = sections
         doc["sections_median_s"] = {
             key: statistics.median(t[key] for t in sections if key in t) for key in sections[0]
@@ -229,7 +250,10 @@ def load_average() -> list[float] | None:
 
 def describe(case: dict[str, Any]) -> str:
     if "ratio" not in case:
-        return f"median {case['median_s']:.2f} s (CPU {case['median_cpu_s']:.2f} s)"
+        text = f"median {case['median_s']:.2f} s (CPU {case['median_cpu_s']:.2f} s)"
+        if "reference" in case:
+            text += f"; reference workload {case['reference']['median_s']:.2f} s"
+        return text
     ours, bare = case["complement"]["median_s"], case["bare"]["median_s"]
     return (
         f"median {ours:.2f} s, bare {bare:.2f} s, ratio {case['ratio']:.2f} "
