@@ -46,6 +46,7 @@ import numpy.typing as npt
 
 from complement.core import probe_models
 from complement.core.probe_fit import FitInputs, predict_items
+from complement.errors import UsageError
 
 __all__ = [
     "MAX_WORKER_BYTES",
@@ -190,6 +191,7 @@ class MlpFits:
         self.jobs, self.opts = dict(jobs), dict(opts)
         self.worker = worker if worker is not None else Worker()
         self._done: dict[Key, Mapped] = {}
+        self._closed = False
         spec = {"opts": self.opts, "jobs": [[k[0], _name(k)] for k in self.jobs]}
         for key, inputs in self.jobs.items():
             for field in _ARRAYS:
@@ -214,7 +216,10 @@ class MlpFits:
 
     def from_worker(self, key: Key) -> Mapped | None:
         """The worker's prediction and info for ``key`` (None: the worker failed)."""
-        if not self.worker.succeeded():
+        try:
+            if not self.worker.succeeded():
+                return None
+        except (OSError, ValueError):  # its output closed by close() meanwhile
             return None
         try:
             pred = np.load(self.folder / f"{_name(key)}.pred.npy", allow_pickle=False)
@@ -228,11 +233,16 @@ class MlpFits:
         if key not in self._done:
             inputs = self.jobs[key]
             got = self.from_worker(key)
+            if got is None and self._closed:  # stopped (the report was abandoned): no fit here
+                raise UsageError("the probe's MLP fits were stopped before they finished")
             predicted, info = got if got is not None else predict_items(key[0], inputs, self.opts)
             self._done[key] = (predicted + inputs.y_mean, info)
         return self._done[key]
 
     def close(self) -> None:
+        """Stop the worker (and remove its folder); a :meth:`result` not yet collected then
+        refuses instead of fitting in this process."""
+        self._closed = True
         self.worker.close()
 
 

@@ -23,9 +23,10 @@ that worker before the inputs load.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
@@ -131,6 +132,42 @@ def _run_one(
     return body, section, status, time.perf_counter() - t0
 
 
+Done = tuple[dict[str, Any], Section | None, str, float]
+
+
+class _Side:
+    """The SIDE sections, run in order on a daemon thread; :meth:`result` waits for one.
+
+    A daemon thread, not an executor's: an interrupted report (Ctrl-C, SIGTERM, an error of a
+    main-thread section) returns at once instead of waiting for the side sections, which end
+    with the process (or, in a Python session, on their own: the probe's MLP worker is
+    stopped, and its fits refuse to run in the process instead)."""
+
+    def __init__(self, ctx: Context, runners: Mapping[str, Callable[[Context], Section]]) -> None:
+        self.futures: dict[str, Future[Done]] = {n: Future() for n in SIDE if n in runners}
+        self.thread = threading.Thread(
+            target=self._run, args=(ctx, runners), name="complement-side", daemon=True
+        )
+        self.thread.start()
+
+    def _run(self, ctx: Context, runners: Mapping[str, Callable[[Context], Section]]) -> None:
+        for name, future in self.futures.items():
+            if not future.set_running_or_notify_cancel():
+                continue  # abandoned before it started
+            try:
+                future.set_result(_run_one(ctx, name, runners[name]))
+            except BaseException as exc:  # raised where the section's result is wanted
+                future.set_exception(exc)
+
+    def result(self, name: str) -> Done:
+        return self.futures[name].result()
+
+    def abandon(self) -> None:
+        """Cancel the side sections not yet started (the one running ends on its own)."""
+        for future in self.futures.values():
+            future.cancel()
+
+
 def _run_sections(
     ctx: Context,
     runners: Mapping[str, Callable[[Context], Section]],
@@ -142,21 +179,22 @@ def _run_sections(
     """Run every section; a section that refuses is recorded as not run. ``notify`` hears of
     them in RUN_ORDER.
 
-    The SIDE sections run one after the other on a second thread from the start, the others on
-    this one; an error of a side section is raised at its turn."""
-    beside: dict[str, Future[tuple[dict[str, Any], Section | None, str, float]]] = {}
-    with ThreadPoolExecutor(1) as side:
-        for name in SIDE:
-            if name in runners:
-                beside[name] = side.submit(_run_one, ctx, name, runners[name])
+    The SIDE sections run one after the other on a second thread from the start (:class:`_Side`),
+    the others on this one; an error of a side section is raised at its turn, and an error or
+    interruption here returns without waiting for the side."""
+    side = _Side(ctx, runners)
+    try:
         for number, name in enumerate(RUN_ORDER, 1):
-            if name in beside:
-                done = beside.pop(name).result()
+            if name in side.futures:
+                done = side.result(name)
             else:
                 done = _run_one(ctx, name, runners[name])
             bodies[name], sections[name], status, timings[name] = done
             if notify is not None:
                 notify(f"[{number}/{len(RUN_ORDER)}] {name}: {status} ({timings[name]:.1f} s)")
+    except BaseException:
+        side.abandon()
+        raise
 
 
 def run_report(

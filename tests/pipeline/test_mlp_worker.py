@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from complement.core.probe_fit import fit_inputs, predict_items, probe_rows
 from complement.core.shifts import make_item_shift
@@ -85,6 +86,35 @@ def test_closing_stops_a_running_worker(monkeypatch):
     assert proc is not None and proc.poll() is None
     fits.close()
     assert proc.poll() is not None and not fits.folder.exists()
+
+
+def test_a_result_waited_for_when_closed_refuses_instead_of_fitting_here(monkeypatch):
+    """An abandoned report closes the fits while the probe (on the side thread) waits for
+    them: the wait ends with a refusal, not with the fits run in this process."""
+    import threading
+
+    from complement.errors import ComplementError
+
+    sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+    monkeypatch.setattr(mlp_worker, "_command", lambda folder: sleeper)
+    monkeypatch.setattr(mlp_worker, "predict_items", lambda *a: pytest.fail("fitted here"))
+    fits = MlpFits(_jobs(), OPTS)
+    got: list[BaseException] = []
+
+    def wait() -> None:
+        try:
+            fits.result(("mlp1", "shift"))
+        except BaseException as exc:
+            got.append(exc)
+
+    thread = threading.Thread(target=wait)
+    thread.start()
+    time.sleep(0.3)  # the thread waits for the worker's answer
+    fits.close()
+    thread.join(10)
+    assert not thread.is_alive()
+    assert len(got) == 1 and isinstance(got[0], ComplementError)
+    assert "stopped" in str(got[0])
 
 
 def test_worker_wanted_only_for_mlps_on_the_cpu_before_torch_loads(monkeypatch):

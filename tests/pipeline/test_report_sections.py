@@ -4,6 +4,7 @@ beside the other sections."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -56,3 +57,37 @@ def test_an_error_in_the_structure_thread_is_raised():
     runners["structure"] = boom
     with pytest.raises(RuntimeError, match="bug"):
         report._run_sections(None, runners, {}, {}, {}, None)
+
+
+def test_an_interruption_does_not_wait_for_the_side_sections():
+    """Ctrl-C (or an error) in a main-thread section returns at once: the side section under
+    way finishes on its daemon thread, the one not yet started never runs."""
+    release, started = threading.Event(), threading.Event()
+    ran: list[str] = []
+
+    def slow_structure(ctx):
+        ran.append("structure")
+        started.set()
+        release.wait(30)
+        return _section("structure")
+
+    def probe(ctx):
+        ran.append("probe")
+        return _section("probe")
+
+    def interrupted(ctx):
+        assert started.wait(10)  # while the structure runs
+        raise KeyboardInterrupt
+
+    runners = {name: (lambda ctx, n=name: _section(n)) for name in report.RUN_ORDER}
+    runners.update(structure=slow_structure, probe=probe, oracle=interrupted)
+    t0 = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        report._run_sections(None, runners, {}, {}, {}, None)
+    assert time.perf_counter() - t0 < 10  # not the 30 s the structure would hold it
+    release.set()
+    side = [t for t in threading.enumerate() if t.name == "complement-side"]
+    for thread in side:
+        thread.join(10)
+        assert thread.daemon
+    assert ran == ["structure"]
