@@ -132,7 +132,7 @@ def _run_one(
     return body, section, status, time.perf_counter() - t0
 
 
-Done = tuple[dict[str, Any], Section | None, str, float]
+_Done = tuple[dict[str, Any], Section | None, str, float]
 
 
 class _Side:
@@ -144,7 +144,7 @@ class _Side:
     stopped, and its fits refuse to run in the process instead)."""
 
     def __init__(self, ctx: Context, runners: Mapping[str, Callable[[Context], Section]]) -> None:
-        self.futures: dict[str, Future[Done]] = {n: Future() for n in SIDE if n in runners}
+        self.futures: dict[str, Future[_Done]] = {n: Future() for n in SIDE if n in runners}
         self.thread = threading.Thread(
             target=self._run, args=(ctx, runners), name="complement-side", daemon=True
         )
@@ -159,7 +159,7 @@ class _Side:
             except BaseException as exc:  # raised where the section's result is wanted
                 future.set_exception(exc)
 
-    def result(self, name: str) -> Done:
+    def result(self, name: str) -> _Done:
         return self.futures[name].result()
 
     def abandon(self) -> None:
