@@ -82,6 +82,17 @@ def test_expit_equals_scipys():
     assert np.isnan(expit(np.array([np.nan]))[0])
 
 
+def test_expit_of_large_arrays_is_scipys_with_the_same_bits(monkeypatch):
+    from complement.core import rerank
+
+    t = np.random.default_rng(2).standard_normal(5000) * 30
+    small = expit(t)
+    monkeypatch.setattr(rerank, "_SCIPY_EXPIT_VALUES", 100)  # 5000 entries count as large
+    large = expit(t)
+    np.testing.assert_array_equal(small.view(np.int64), large.view(np.int64))
+    np.testing.assert_array_equal(large.view(np.int64), scipy_expit(t).view(np.int64))
+
+
 def test_libm_exp_is_math_exp():
     rng = np.random.default_rng(1)
     x = np.concatenate(
