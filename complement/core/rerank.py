@@ -50,6 +50,10 @@ __all__ = [
 FEATURE_NAMES = ("z_S", "z_C", "z_S*a", "z_C*a", "z_S*g", "z_C*g", "p", "p*a", "both")
 PENALTY = 1.0
 _NEWTON_STEPS = 100
+#: entries past which :func:`expit` uses scipy (a Newton fit calls it about ten times)
+_SCIPY_EXPIT_VALUES = 1 << 19
+#: exp is finite below this (the float64 overflow threshold is about 709.78)
+_EXP_SAFE = 709.0
 #: float64 values of one block of gathered candidate rows (512 KB: stays in cache; on the
 #: 2-core machine blocks of 2 MB measured 4x slower, 256 KB to 1 MB within 30%)
 _GATHER_VALUES = 1 << 16
@@ -210,14 +214,6 @@ def expit(t: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return np.asarray(1.0 / (1.0 + libm_exp(-t)), dtype=np.float64)
 
 
-#: entries past which :func:`expit` uses scipy (a Newton fit calls it about ten times)
-_SCIPY_EXPIT_VALUES = 1 << 19
-
-
-#: exp is finite below this (the float64 overflow threshold is about 709.78)
-_EXP_SAFE = 709.0
-
-
 def libm_exp(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """``exp`` of every entry by the C library (Python's :func:`math.exp`), as scipy's float64
     ufuncs compute it, whatever SIMD code numpy's ``exp`` would use on this machine.
@@ -248,7 +244,7 @@ def weighted_gram(
     ``x`` in the same order as its three-operand loop, in half the time (tested bit for bit).
     With one column the two-operand loop sums a contiguous vector in another order.
     """
-    if x.ndim != 2 or x.shape[1] < 2:
+    if x.shape[1] < 2:
         return np.asarray(np.einsum("ni,n,nj->ij", x, w, x), dtype=np.float64)
     return np.asarray(np.einsum("ni,nj->ij", x * w[:, None], x), dtype=np.float64)
 

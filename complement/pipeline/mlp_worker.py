@@ -136,7 +136,10 @@ class Worker:
         if self._ok is None:
             self._ok = False
             if self.proc is not None and self.proc.stdout is not None:
-                self._ok = any(line.strip() == b"ok" for line in self.proc.stdout)
+                try:
+                    self._ok = any(line.strip() == b"ok" for line in self.proc.stdout)
+                except (OSError, ValueError):  # its output closed by close() meanwhile
+                    self._ok = False
         return self._ok
 
     def close(self) -> None:
@@ -216,10 +219,7 @@ class MlpFits:
 
     def from_worker(self, key: Key) -> Mapped | None:
         """The worker's prediction and info for ``key`` (None: the worker failed)."""
-        try:
-            if not self.worker.succeeded():
-                return None
-        except (OSError, ValueError):  # its output closed by close() meanwhile
+        if not self.worker.succeeded():
             return None
         try:
             pred = np.load(self.folder / f"{_name(key)}.pred.npy", allow_pickle=False)

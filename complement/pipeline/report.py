@@ -145,10 +145,9 @@ class _Side:
 
     def __init__(self, ctx: Context, runners: Mapping[str, Callable[[Context], Section]]) -> None:
         self.futures: dict[str, Future[_Done]] = {n: Future() for n in SIDE if n in runners}
-        self.thread = threading.Thread(
+        threading.Thread(
             target=self._run, args=(ctx, runners), name="complement-side", daemon=True
-        )
-        self.thread.start()
+        ).start()
 
     def _run(self, ctx: Context, runners: Mapping[str, Callable[[Context], Section]]) -> None:
         for name, future in self.futures.items():
