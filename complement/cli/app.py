@@ -9,6 +9,7 @@ each summary is the first paragraph of its command's docstring.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import signal
 import sys
@@ -218,7 +219,22 @@ def _hand_back_freed_memory() -> None:
         return
 
 
+def _skip_last_collections() -> None:
+    """Leave every object still alive out of the interpreter's collections from now on.
+
+    At exit the interpreter collects garbage again while it tears its modules down, walking
+    every object a command left alive: 0.15-0.2 s after ``complement report`` on the fixture (4%
+    of its wall time) to free memory the process is about to give back anyway. Frozen objects
+    are skipped (``gc.freeze``); everything else still happens as usual: ``atexit`` handlers,
+    ``weakref.finalize`` hooks, files flushed and closed, modules torn down."""
+    gc.disable()
+    gc.freeze()
+
+
 def main() -> None:
     signal.signal(signal.SIGTERM, _on_sigterm)
     _hand_back_freed_memory()
-    app()
+    try:
+        app()
+    finally:
+        _skip_last_collections()

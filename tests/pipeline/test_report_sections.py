@@ -1,5 +1,5 @@
-"""The report's section loop: reporting order, refusals kept, structure and probe on a thread
-beside the other sections."""
+"""The report's section loop: reporting order, refusals kept, overlap, structure and probe on a
+thread beside the oracle and hits."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def _section(name: str) -> Section:
     return Section(name=name, result=None, doc={"schema": f"complement.{name}/1", "v": name})
 
 
-def test_structure_and_probe_run_beside_the_others_and_refusals_are_kept():
+def test_the_side_sections_run_beside_the_others_and_refusals_are_kept():
     started = {name: threading.Event() for name in report.RUN_ORDER}
     threads: dict[str, str] = {}
     order: list[str] = []
@@ -28,7 +28,7 @@ def test_structure_and_probe_run_beside_the_others_and_refusals_are_kept():
             order.append(name)
             started[name].set()
             if name == "oracle":  # the side sections run while the oracle does
-                assert started["structure"].wait(10) and started["probe"].wait(10)
+                assert all(started[n].wait(10) for n in report.SIDE)
             if name == "probe":
                 raise UsageError("no probe today")
             return _section(name)
@@ -45,7 +45,8 @@ def test_structure_and_probe_run_beside_the_others_and_refusals_are_kept():
     main = {threads[n] for n in report.RUN_ORDER if n not in report.SIDE}
     side = {threads[n] for n in report.SIDE}
     assert len(main) == 1 and len(side) == 1 and main != side
-    assert order.index("structure") < order.index("probe")  # the side's own order
+    assert [n for n in order if n in report.SIDE] == list(report.SIDE)  # the side's own order
+    assert "oracle" not in report.SIDE and "hits" not in report.SIDE  # hits reuses its rankings
     assert set(timings) == set(report.RUN_ORDER)
 
 
@@ -91,3 +92,44 @@ def test_an_interruption_does_not_wait_for_the_side_sections():
         thread.join(10)
         assert thread.daemon
     assert ran == ["structure"]
+
+
+def test_each_section_is_told_as_soon_as_it_and_those_before_it_are_done():
+    """The oracle (this thread) is told before the hits start, with the overlap (side) before
+    it; the side's probe, held until the hits end, is told after them."""
+    release, structure_started = threading.Event(), threading.Event()
+    lines: list[str] = []
+    seen_at_hits: list[str] = []
+
+    def structure(ctx):
+        structure_started.set()  # so the overlap before it is done
+        return _section("structure")
+
+    def oracle(ctx):
+        assert structure_started.wait(10)
+        return _section("oracle")
+
+    def hits(ctx):
+        seen_at_hits.extend(line.split(" ")[1] for line in lines)
+        release.set()
+        return _section("hits")
+
+    def probe(ctx):
+        assert release.wait(10)
+        return _section("probe")
+
+    runners = {name: (lambda ctx, n=name: _section(n)) for name in report.RUN_ORDER}
+    runners.update(structure=structure, oracle=oracle, hits=hits, probe=probe)
+    report._run_sections(None, runners, {}, {}, {}, lines.append)
+    assert seen_at_hits == ["overlap:", "oracle:"]
+    assert [line.split(" ")[1] for line in lines] == [f"{n}:" for n in report.RUN_ORDER]
+
+
+def test_an_error_in_the_first_side_section_is_raised():
+    def boom(ctx):
+        raise RuntimeError("overlap bug")
+
+    runners = {name: (lambda ctx, n=name: _section(n)) for name in report.RUN_ORDER}
+    runners["overlap"] = boom
+    with pytest.raises(RuntimeError, match="overlap bug"):
+        report._run_sections(None, runners, {}, {}, {}, None)
