@@ -73,8 +73,9 @@ class Probe:
     info: dict[str, Any] = field(default_factory=dict)
 
     def predict(self, x: F64) -> F64:
-        if self.weights is not None:
-            return np.asarray(x @ self.weights, dtype=np.float64)
+        if self.weights is not None:  # one BLAS thread: see the note below the class
+            with one_blas_thread():
+                return np.asarray(x @ self.weights, dtype=np.float64)
         import torch
 
         # one torch thread, as in training: with two, the products of the 2048-wide layers
@@ -96,6 +97,9 @@ class Probe:
 # other processes (or torch's own threads) compete for the cores; the small products around it
 # gain nothing from a second thread either. One thread moves results only in the last bits
 # (~1e-15 relative here; eigenvector signs, which the ridge solution does not depend on).
+# A linear probe's predictions (``Probe.predict``, a few hundred columns) run on one thread
+# too: after each threaded call OpenBLAS's idle thread spins for about 0.1 s (its thread
+# timeout, 2**28 cycles) before it sleeps, CPU taken from the other work of a busy report.
 
 
 def _eig(x: F64) -> tuple[F64, F64]:

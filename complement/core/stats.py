@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from complement.retrieval.pool import one_blas_thread
+
 __all__ = [
     "N_BOOT",
     "Column",
@@ -178,13 +180,14 @@ def _count_products(
     bits = 53 - int(c.sum(axis=1).max()).bit_length()
     _, top = np.frexp(np.abs(rest).max(axis=0, initial=0.0))  # |value| < 2**top per column
     parts = []
-    for s in range(1, _MAX_SLICES + 1):
-        shift = top - s * bits  # grid step of slice s: 2**shift
-        piece = np.ldexp(np.trunc(np.ldexp(rest, -shift)), shift)  # < 2**bits steps
-        rest = rest - piece  # exact: the low bits of rest
-        parts.append(c @ piece)
-        if not rest.any():
-            break
+    with one_blas_thread():  # a few columns: nothing for a second thread, which would spin
+        for s in range(1, _MAX_SLICES + 1):
+            shift = top - s * bits  # grid step of slice s: 2**shift
+            piece = np.ldexp(np.trunc(np.ldexp(rest, -shift)), shift)  # < 2**bits steps
+            rest = rest - piece  # exact: the low bits of rest
+            parts.append(c @ piece)
+            if not rest.any():
+                break
     total = parts.pop()
     while parts:
         total = parts.pop() + total
