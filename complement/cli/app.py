@@ -9,10 +9,13 @@ each summary is the first paragraph of its command's docstring.
 
 from __future__ import annotations
 
+import atexit
 import gc
 import importlib
+import os
 import signal
 import sys
+import threading
 from typing import Annotated, Any
 
 import typer
@@ -231,10 +234,51 @@ def _skip_last_collections() -> None:
     gc.freeze()
 
 
+#: the library names every thread it starts ``complement-...`` (a report's side sections, the
+#: background ``import torch``)
+_OWN_THREADS = "complement-"
+
+
+def _own_thread_running() -> bool:
+    """Whether a thread complement started is still running (only on an interrupted or failed
+    command: a finished one has waited for all of them)."""
+    me = threading.current_thread()
+    return any(
+        t is not me and t.is_alive() and t.name.startswith(_OWN_THREADS)
+        for t in threading.enumerate()
+    )
+
+
+def _end_now(code: object) -> None:
+    """End the process with ``code`` without tearing the interpreter down.
+
+    Used when a command stops (Ctrl-C, SIGTERM, an error) while a thread of complement's is
+    still in native code: a report's side sections in a BLAS or faiss call, say. Tearing the
+    interpreter and the C libraries down beside that thread (OpenBLAS frees its buffers at
+    exit) crashed the process with SIGSEGV in about one interruption of a hundred, after it had
+    printed its one line. The ``atexit`` handlers still run (a Ray instance is shut down, a
+    worker process stopped) and the standard streams are flushed; outputs were already left as
+    they were while the command unwound."""
+    status = code if isinstance(code, int) else (0 if code is None else 1)
+    if not isinstance(code, int | None):
+        sys.stderr.write(f"{code}\n")
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can reach it
+            pass
+    os._exit(status)
+
+
 def main() -> None:
     signal.signal(signal.SIGTERM, _on_sigterm)
     _hand_back_freed_memory()
     try:
         app()
+    except SystemExit as done:
+        if _own_thread_running():
+            _end_now(done.code)
+        raise
     finally:
         _skip_last_collections()

@@ -146,8 +146,9 @@ class _Side:
 
     A daemon thread, not an executor's: an interrupted report (Ctrl-C, SIGTERM, an error of a
     main-thread section) returns at once instead of waiting for the side sections, which end
-    with the process (or, in a Python session, on their own: the probe's MLP worker is
-    stopped, and its fits refuse to run in the process instead)."""
+    with the process (the command line ends it at once, without tearing the interpreter down
+    beside a section in native code) or, in a Python session, on their own (the probe's MLP
+    worker is stopped, and its fits refuse to run in the process instead)."""
 
     def __init__(self, ctx: Context, runners: Mapping[str, Callable[[Context], Section]]) -> None:
         self.futures: dict[str, Future[_Done]] = {n: Future() for n in SIDE if n in runners}
