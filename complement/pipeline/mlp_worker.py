@@ -143,15 +143,20 @@ class Worker:
         return self._ok
 
     def close(self) -> None:
+        """Stop the process, then close its pipes and remove the folder.
+
+        The process is killed first: a thread waiting in :meth:`succeeded` holds the lock of
+        the worker's output while it reads, so closing that output first waited for the
+        worker to end on its own (every fit done) before an abandoned report could stop."""
         if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.kill()
             for pipe in (self.proc.stdin, self.proc.stdout):
                 if pipe is not None and not pipe.closed:
                     try:
                         pipe.close()
                     except OSError:
                         pass
-            if self.proc.poll() is None:
-                self.proc.kill()
             self.proc.wait()
         self._dir.cleanup()
 

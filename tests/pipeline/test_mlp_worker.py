@@ -79,7 +79,7 @@ def test_no_worker_at_all_falls_back_too(monkeypatch):
 
 
 def test_closing_stops_a_running_worker(monkeypatch):
-    sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+    sleeper = [sys.executable, "-c", "import time; time.sleep(600)"]  # never answers
     monkeypatch.setattr(mlp_worker, "_command", lambda folder: sleeper)
     fits = MlpFits(_jobs(), OPTS)
     proc = fits.worker.proc
@@ -95,7 +95,7 @@ def test_a_result_waited_for_when_closed_refuses_instead_of_fitting_here(monkeyp
 
     from complement.errors import ComplementError
 
-    sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+    sleeper = [sys.executable, "-c", "import time; time.sleep(600)"]  # never answers
     monkeypatch.setattr(mlp_worker, "_command", lambda folder: sleeper)
     monkeypatch.setattr(mlp_worker, "predict_items", lambda *a: pytest.fail("fitted here"))
     fits = MlpFits(_jobs(), OPTS)
@@ -110,9 +110,15 @@ def test_a_result_waited_for_when_closed_refuses_instead_of_fitting_here(monkeyp
     thread = threading.Thread(target=wait)
     thread.start()
     time.sleep(0.3)  # the thread waits for the worker's answer
-    fits.close()
+    closing = threading.Thread(target=fits.close)  # stops the worker, not waiting for it
+    closing.start()
+    closing.join(30)
     thread.join(10)
-    assert not thread.is_alive()
+    try:
+        assert not closing.is_alive(), "close() waited for the worker to end on its own"
+        assert not thread.is_alive()
+    finally:
+        fits.worker.proc.kill()
     assert len(got) == 1 and isinstance(got[0], ComplementError)
     assert "stopped" in str(got[0])
 
