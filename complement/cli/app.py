@@ -256,9 +256,9 @@ def _end_now(code: object) -> None:
     still in native code: a report's side sections in a BLAS or faiss call, say. Tearing the
     interpreter and the C libraries down beside that thread (OpenBLAS frees its buffers at
     exit) crashed the process with SIGSEGV in about one interruption of a hundred, after it had
-    printed its one line. The ``atexit`` handlers still run (a Ray instance is shut down, a
-    worker process stopped) and the standard streams are flushed; outputs were already left as
-    they were while the command unwound."""
+    printed its one line. The ``atexit`` handlers still run (a Ray instance is shut down,
+    ``weakref.finalize`` hooks remove temporary folders) and the standard streams are flushed;
+    outputs were already left as they were while the command unwound."""
     status = code if isinstance(code, int) else (0 if code is None else 1)
     if not isinstance(code, int | None):
         sys.stderr.write(f"{code}\n")
