@@ -259,9 +259,11 @@ def _end_now(code: object) -> None:
     printed its one line. The ``atexit`` handlers still run (a Ray instance is shut down,
     ``weakref.finalize`` hooks remove temporary folders) and the standard streams are flushed;
     outputs were already left as they were while the command unwound."""
-    status = code if isinstance(code, int) else (0 if code is None else 1)
-    if not isinstance(code, int | None):
+    if code is None or isinstance(code, int):
+        status = code or 0
+    else:  # sys.exit("message"): printed, exit 1, as the interpreter does
         sys.stderr.write(f"{code}\n")
+        status = 1
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:
