@@ -128,9 +128,9 @@ def test_npy_only_overlap_command_loads_no_table_library(tmp_path):
 
 
 def test_a_command_parses_its_options_without_pydantic(tmp_path):
-    """Typer (as pinned: <0.29) hands the option values to complement's own parsing; typer 0.29
-    validates every value through pydantic instead, whose import and validators cost 0.15 s of
-    every command."""
+    """Typer as pinned (<0.29) checks option values with click's own types and leaves the rest
+    to complement's parsing; typer 0.29 validates every value through pydantic instead, whose
+    import and validators cost 0.15 s of every command."""
     sem, cf = _npy_views(tmp_path)
     argv = ["complement", "overlap", sem, cf, "--k", "5", "--seed", "3", "--quiet"]
     argv += ["--json", str(tmp_path / "overlap.json")]
