@@ -303,6 +303,10 @@ class RayBackend(Backend):
         return out
 
 
+#: longest single wait for a task: a blocked ``ray.wait`` runs no signal handler of this
+#: process, so a Ctrl-C or SIGTERM waited for the next task to end (minutes with large shards)
+WAIT_SECONDS = 0.5
+
 
 def _collect(
     ray: Any, pending: dict[Any, tuple[int, int, int]], shards: int, put: Any, unit: str
@@ -310,15 +314,20 @@ def _collect(
     """Wait for every task of ``pending`` (ref: (shard, first, last) of its ``unit``: query
     rows or tiles) and hand each result to ``put(shard, a, b, result)``; a failed task (after
     Ray's retries) is a :class:`DeviceError` naming the shard, or the backend's own error, and
-    the rest is cancelled."""
+    the rest is cancelled, as on Ctrl-C."""
     try:
         while pending:
-            ready, _ = ray.wait(list(pending), num_returns=1)
+            try:  # in short waits: signal handlers run between them (Ctrl-C, SIGTERM)
+                ready, _ = ray.wait(list(pending), num_returns=1, timeout=WAIT_SECONDS)
+            except SystemError as exc:
+                _pass_signal(exc)
+                raise
             for ref in ready:
                 s, a, b = pending.pop(ref)
                 try:
                     result = ray.get(ref)
                 except Exception as exc:
+                    _pass_signal(exc)
                     cause = getattr(exc, "cause", None)
                     if isinstance(cause, ComplementError):  # the backend's own error
                         raise cause from None
@@ -329,9 +338,28 @@ def _collect(
                         f"{type(exc).__name__}: {first[:300]}"
                     ) from exc
                 put(s, a, b, result)
-    finally:
-        for ref in pending:  # a failed call: stop what is still queued
+    except (Exception, KeyboardInterrupt):  # a failed or interrupted call: stop what is queued
+        for ref in pending:
             ray.cancel(ref)
+        raise
+    # Any other exception (SystemExit, the CLI's Terminated on SIGTERM) ends the process, and
+    # Ray ends the tasks of a driver that leaves; cancelling them first raced Ray's shutdown
+    # (a task's reply after its cancellation failed a check in Ray's core: SIGABRT, about one
+    # exit in twelve).
+
+
+def _pass_signal(exc: BaseException) -> None:
+    """Raise what a signal handler raised inside a blocking Ray call, if that is what ``exc`` is.
+
+    Ray's native ``wait``/``get`` run the process's signal handlers while they block; what a
+    handler raises there (``KeyboardInterrupt``, the CLI's ``Terminated`` on SIGTERM) comes
+    out as a ``SystemError`` caused by it. Re-raised as itself, it ends the command as an
+    interruption (exit 130 or 143, outputs untouched), not as a failed shard or a traceback.
+    """
+    cause = exc.__cause__ or exc.__context__
+    if isinstance(exc, SystemError) and cause is not None and not isinstance(cause, Exception):
+        raise cause from None
+
 
 def ray_backend(
     device: str | Backend = "auto", *, address: str | None = None, shards: int | None = None

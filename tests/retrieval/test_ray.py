@@ -282,3 +282,184 @@ def test_an_address_where_nothing_listens_is_a_device_error_at_once():
     with pytest.raises(DeviceError, match="no Ray cluster answers at 127.0.0.1:1"):
         check_address("127.0.0.1:1", timeout=2)
     check_address("auto")  # left to Ray
+
+
+class _Server:
+    """A TCP server on 127.0.0.1 that answers each connection with ``reply`` (None: reads and
+    stays silent until the client leaves)."""
+
+    def __init__(self, reply: bytes | None) -> None:
+        import socket
+        import threading
+
+        self.reply = reply
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.address = f"127.0.0.1:{self.sock.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        import threading
+
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:  # closed
+                return
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn) -> None:
+        with conn:
+            try:
+                conn.recv(64)
+                if self.reply is not None:
+                    conn.sendall(self.reply)
+                conn.recv(64)  # until the client leaves
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+#: an HTTP/2 server's first frame: an empty SETTINGS frame (what gRPC servers send)
+H2_SETTINGS = bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+
+
+@pytest.mark.parametrize(
+    "address, says",
+    [
+        ("http://127.0.0.1:8265", "is an HTTP address (the Ray dashboard or Jobs API)"),
+        ("https://head.example:8265", "is an HTTP address"),
+    ],
+)
+def test_a_dashboard_url_is_refused_with_the_address_to_give(address, says, monkeypatch):
+    from complement.retrieval.ray import check_address
+
+    with pytest.raises(DeviceError, match="HOST:6379") as err:
+        check_address(address)
+    assert says in str(err.value) and address in str(err.value)
+    with pytest.raises(DeviceError, match=f"RAY_ADDRESS {address}"):
+        check_address(address, source="RAY_ADDRESS")
+
+
+@pytest.mark.parametrize(
+    "reply, says",
+    [
+        (b"HTTP/1.0 400 Bad Request\r\n\r\n", "an HTTP/1 server replied to a gRPC greeting"),
+        (b"-ERR unknown command\r\n", "it did not answer a gRPC greeting"),
+        (None, "it sent no reply to a gRPC greeting, waiting up to 0.5 s"),
+    ],
+)
+def test_a_server_that_is_not_ray_is_refused_at_once(reply, says, monkeypatch):
+    """Where ray.init would retry for many minutes: a web server, a Redis, a silent port."""
+    import time
+
+    from complement.retrieval.ray import check_address
+
+    monkeypatch.delenv("RAY_USE_TLS", raising=False)
+    server = _Server(reply)
+    try:
+        started = time.monotonic()
+        with pytest.raises(DeviceError, match="something answers at .*, but not a Ray cluster"):
+            check_address(server.address, timeout=0.5)
+        assert time.monotonic() - started < 5
+        with pytest.raises(DeviceError) as err:
+            check_address("ray://" + server.address, timeout=0.5)
+        assert says in str(err.value) and "ray://HOST:10001" in str(err.value)
+        monkeypatch.setenv("RAY_USE_TLS", "1")  # a TLS cluster speaks TLS first: not checked
+        check_address(server.address, timeout=0.5)
+    finally:
+        server.close()
+
+
+def test_a_grpc_server_passes_the_check():
+    from complement.retrieval.ray import check_address
+
+    server = _Server(H2_SETTINGS)
+    try:
+        check_address(server.address, timeout=2)
+        check_address("ray://" + server.address, timeout=2)
+    finally:
+        server.close()
+
+
+@needs_ray
+def test_a_real_ray_gcs_passes_the_check(cluster):
+    from complement.retrieval.ray import check_address
+
+    check_address(cluster.get_runtime_context().gcs_address, timeout=5)
+
+
+@needs_ray
+def test_how_complement_asks_ray_to_start_or_join(monkeypatch):
+    """No address: a new local instance (``address="local"``), never a cluster that ``ray
+    start`` left on this machine; a failed join names token authentication unless it is on."""
+    import ray
+
+    from complement.retrieval import ray_cluster
+
+    asked: list[dict] = []
+
+    def init(**kwargs):
+        asked.append(kwargs)
+        raise ConnectionError("Failed to connect to Ray cluster")
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", init)
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
+    with pytest.raises(DeviceError, match=r"\(a local instance\)") as err:
+        ray_cluster.connect()
+    assert asked[-1]["address"] == "local" and asked[-1]["num_cpus"] >= 1
+    assert "RAY_AUTH_MODE" not in str(err.value)
+    server = _Server(H2_SETTINGS)
+    try:
+        with pytest.raises(DeviceError, match="set RAY_AUTH_MODE=token here"):
+            ray_cluster.connect(server.address)
+        assert asked[-1] == {"address": server.address, "logging_level": asked[-1]["logging_level"]}
+        monkeypatch.setenv("RAY_AUTH_MODE", "token")
+        with pytest.raises(DeviceError) as err:
+            ray_cluster.connect(server.address)
+        assert "RAY_AUTH_MODE" not in str(err.value)
+    finally:
+        server.close()
+
+
+SIGTERM_IN_A_WAIT = """
+import os, signal, sys, threading, time
+from complement.cli.app import Terminated, _on_sigterm
+from complement.retrieval import ray_cluster
+from complement.retrieval.ray import _collect
+
+signal.signal(signal.SIGTERM, _on_sigterm)
+ray_cluster.connect()  # a local instance: ray.init sets its own SIGTERM handler
+assert signal.getsignal(signal.SIGTERM) is _on_sigterm, signal.getsignal(signal.SIGTERM)
+import ray
+
+@ray.remote
+def slow():
+    time.sleep(30)
+
+threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGTERM)).start()
+try:
+    _collect(ray, {slow.remote(): (0, 0, 1)}, 1, lambda *a: None, "query rows")
+except Terminated:
+    print("terminated")
+"""
+
+
+@needs_ray
+def test_sigterm_while_waiting_on_ray_is_the_clis_termination():
+    """After ``ray.init`` the CLI's SIGTERM handler is back, and a SIGTERM inside Ray's native
+    wait comes out as the CLI's ``Terminated`` (exit 143, outputs untouched), not as Ray's
+    ``sys.exit(15)`` or a SystemError traceback."""
+    proc = subprocess.run(
+        [sys.executable, "-c", SIGTERM_IN_A_WAIT],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip() == "terminated"
+    assert "Traceback" not in proc.stderr
