@@ -16,7 +16,7 @@ import os
 import signal
 import sys
 import threading
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -117,14 +117,14 @@ class _OneLineUsageErrors(TyperGroup):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
+        _written_outputs(forget=True)
         if not standalone_mode:
             return super().main(args, prog_name, standalone_mode=False, **extra)
         try:
             rv = super().main(args, prog_name, standalone_mode=False, **extra)
         except Exception as exc:  # click's UsageError family, identified by its interface
             if type(exc).__name__ == "Abort":  # click's answer to Ctrl-C
-                sys.stderr.write("complement: interrupted; no output was changed\n")
-                sys.exit(130)
+                _stopped("interrupted", 130)
             code, fmt = getattr(exc, "exit_code", None), getattr(exc, "format_message", None)
             if not isinstance(code, int) or fmt is None:
                 raise
@@ -137,14 +137,48 @@ class _OneLineUsageErrors(TyperGroup):
             sys.stderr.write(f"complement: error: {message}; see '{where} --help'\n")
             sys.exit(code)
         except KeyboardInterrupt:
-            sys.stderr.write("complement: interrupted; no output was changed\n")
-            sys.exit(130)
+            _stopped("interrupted", 130)
         except Terminated:
-            sys.stderr.write("complement: terminated; no output was changed\n")
-            sys.exit(143)
+            _stopped("terminated", 143)
         if rv == 130:  # typer turns Ctrl-C into exit code 130 before it reaches us
-            sys.stderr.write("complement: interrupted; no output was changed\n")
+            _stopped("interrupted", 130)
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _written_outputs(forget: bool = False) -> tuple[str, ...]:
+    """The outputs renamed into place since the command started (``forget``: start anew).
+
+    Read from :mod:`complement.io.writer` only when a command has loaded it (``--help`` does
+    not, and must not pay for the import); when it is not loaded, nothing was written."""
+    writer = sys.modules.get("complement.io.writer")
+    if writer is None:
+        return ()
+    if forget:
+        writer.forget_written()
+    return tuple(writer.written())
+
+
+def _stopped(how: str, code: int) -> NoReturn:
+    """The one line for a command stopped by Ctrl-C or SIGTERM, and its exit code.
+
+    Stopped before its outputs were renamed into place (nearly always), it changed none of
+    them; stopped after (while it printed its tables), they were complete, and the line says
+    so instead."""
+    if _written_outputs():
+        sys.stderr.write(f"complement: {how} after its outputs were written\n")
+    else:
+        sys.stderr.write(f"complement: {how}; no output was changed\n")
+    sys.exit(code)
+
+
+def _command_over() -> None:
+    """From now on SIGTERM is ignored: the command has finished or unwound.
+
+    Its outputs are complete, or were left as they were, and only clean-up remains: the
+    ``atexit`` handlers shut a Ray instance down and remove temporary folders, in a second or
+    so. Broken off there (by :class:`Terminated`, or by the signal's default action), Ray's
+    shutdown printed a traceback or left agent processes of the instance running."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 class Terminated(BaseException):  # noqa: N818 - a signal, like KeyboardInterrupt
@@ -279,8 +313,10 @@ def main() -> None:
     try:
         app()
     except SystemExit as done:
+        _command_over()
         if _own_thread_running():
             _end_now(done.code)
         raise
     finally:
+        _command_over()
         _skip_last_collections()

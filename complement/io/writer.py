@@ -7,7 +7,9 @@ folder, and never a path that resolves to one of the run's inputs. Each is then 
 temporary file beside its target (a short name, so any valid target name works), and only
 when all are rendered are they renamed over their targets, one after the other. An error, an
 interrupt (SIGINT) or a termination (SIGTERM) before that point removes the temporaries and
-leaves every existing file as it was.
+leaves every existing file as it was. :func:`written` says which targets this process has
+renamed into place since :func:`forget_written` (the CLI's message for an interrupted command:
+whether its outputs were left as they were, or had already been written).
 """
 
 from __future__ import annotations
@@ -23,11 +25,24 @@ from types import TracebackType
 
 from complement.errors import InputError
 
-__all__ = ["STDOUT", "OutputSet", "check_target"]
+__all__ = ["STDOUT", "OutputSet", "check_target", "forget_written", "written"]
 
 STDOUT = "-"
 #: what goes into each folder output (named in messages)
 FOLDER_CONTENT = {"export": ".npz files", "run_dir": "run files"}
+
+#: the targets renamed into place since the last :func:`forget_written`, in order
+_written: list[str] = []
+
+
+def written() -> tuple[str, ...]:
+    """The targets output sets renamed into place since the last :func:`forget_written`."""
+    return tuple(_written)
+
+
+def forget_written() -> None:
+    """Start a new record for :func:`written` (the CLI calls it as each command starts)."""
+    _written.clear()
 
 
 def _flag(option: str) -> str:
@@ -163,6 +178,7 @@ class OutputSet:
             except OSError as exc:
                 self.discard()
                 raise _unwritable(target, exc) from None
+            _written.append(target)
         self._staged.clear()
         for data in self._stdout:
             sys.stdout.buffer.write(data)

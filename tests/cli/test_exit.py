@@ -3,6 +3,7 @@ otherwise, with the command's exit code, its ``atexit`` handlers run and its out
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -64,3 +65,65 @@ def test_otherwise_the_interpreter_ends_as_usual(thread):
     assert done.returncode == 143, done.stderr
     assert done.stdout == "partial output atexit ran"
     assert done.stderr == "waited for the other threads\n"
+
+
+CLEAN_UP = textwrap.dedent(
+    """
+    import atexit, os, signal, sys, time
+    from complement.cli import app as cli
+
+    def clean_up():  # registered first, runs last: after the command's own clean-up
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.3)
+        os.write(2, b"clean-up finished\\n")
+
+    def command():
+        atexit.register(clean_up)
+        sys.exit(0)
+
+    cli.app = command
+    cli.main()
+    """
+)
+
+
+def test_a_sigterm_during_the_clean_up_lets_it_finish():
+    """Once the command is over, a SIGTERM no longer breaks off its ``atexit`` clean-up (a Ray
+    instance shut down: broken off, it printed a traceback or left processes behind)."""
+    done = subprocess.run(
+        [sys.executable, "-c", CLEAN_UP], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "clean-up finished\n"
+
+
+STOPPED_AFTER_WRITING = textwrap.dedent(
+    """
+    import os, signal, sys, time
+    from complement.cli import app as cli
+    from complement.cli import common
+
+    def tables(doc, console):  # SIGTERM while the tables are printed, the files written
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)
+
+    common.render_document = tables
+    sys.argv = ["complement", "overlap", "--config", CONFIG, "--k", "5",
+                "--json", OUT, "--quiet"]
+    cli.main()
+    """
+)
+
+
+def test_a_sigterm_after_the_outputs_were_written_says_so(tmp_path):
+    from pathlib import Path
+
+    out = tmp_path / "overlap.json"
+    config = Path(__file__).resolve().parents[2] / "fixtures" / "movielens-100k" / "complement.toml"
+    source = f"CONFIG = {str(config)!r}\nOUT = {str(out)!r}\n" + STOPPED_AFTER_WRITING
+    done = subprocess.run(
+        [sys.executable, "-c", source], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 143, done.stderr
+    assert done.stderr == "complement: terminated after its outputs were written\n"
+    assert json.loads(out.read_text())["k"]

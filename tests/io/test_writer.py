@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from complement.errors import InputError
-from complement.io.writer import OutputSet, check_target
+from complement.io.writer import OutputSet, check_target, forget_written, written
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / "fixtures" / "movielens-100k" / "complement.toml"
@@ -61,6 +61,23 @@ def test_the_set_is_replaced_together(tmp_path):
         raise RuntimeError("the HTML renderer failed")
     assert a.read_text() == "old a" and b.read_text() == "old b"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json", "b.html"]
+
+
+def test_written_records_the_targets_renamed_into_place(tmp_path):
+    forget_written()
+    a, b = tmp_path / "a.json", tmp_path / "b.html"
+    with OutputSet() as outputs:
+        outputs.stage(a, b"a")
+        outputs.stage(b, b"b")
+        assert written() == ()  # staged is not written
+        outputs.commit()
+    assert written() == (str(a), str(b))
+    with pytest.raises(RuntimeError), OutputSet() as outputs:
+        outputs.stage(tmp_path / "c.json", b"c")
+        raise RuntimeError("a renderer failed")
+    assert written() == (str(a), str(b))  # a discarded set adds nothing
+    forget_written()
+    assert written() == ()
 
 
 def _report_argv(tmp_path: Path) -> list[str]:
