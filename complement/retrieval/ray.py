@@ -303,8 +303,9 @@ class RayBackend(Backend):
         return out
 
 
-#: longest single wait for a task: a blocked ``ray.wait`` runs no signal handler of this
-#: process, so a Ctrl-C or SIGTERM waited for the next task to end (minutes with large shards)
+#: longest single wait for a task: a ``ray.wait`` blocked on a running task ran this process's
+#: signal handlers only when the task ended, so a Ctrl-C or SIGTERM waited for it (minutes
+#: with large shards; seen with Ray 2.60)
 WAIT_SECONDS = 0.5
 
 
@@ -351,10 +352,11 @@ def _collect(
 def _pass_signal(exc: BaseException) -> None:
     """Raise what a signal handler raised inside a blocking Ray call, if that is what ``exc`` is.
 
-    Ray's native ``wait``/``get`` run the process's signal handlers while they block; what a
-    handler raises there (``KeyboardInterrupt``, the CLI's ``Terminated`` on SIGTERM) comes
-    out as a ``SystemError`` caused by it. Re-raised as itself, it ends the command as an
-    interruption (exit 130 or 143, outputs untouched), not as a failed shard or a traceback.
+    Ray's native ``wait``/``get`` run the process's signal handlers at some points while they
+    block; what a handler raises there (``KeyboardInterrupt``, the CLI's ``Terminated`` on
+    SIGTERM) comes out as a ``SystemError`` caused by it. Re-raised as itself, it ends the
+    command as an interruption (exit 130 or 143, outputs untouched), not as a failed shard or
+    a traceback.
     """
     cause = exc.__cause__ or exc.__context__
     if isinstance(exc, SystemError) and cause is not None and not isinstance(cause, Exception):
