@@ -117,7 +117,8 @@ class _OneLineUsageErrors(TyperGroup):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
-        _written_outputs(forget=True)
+        if (writer := _loaded_writer()) is not None:
+            writer.forget_written()
         if not standalone_mode:
             return super().main(args, prog_name, standalone_mode=False, **extra)
         try:
@@ -145,17 +146,10 @@ class _OneLineUsageErrors(TyperGroup):
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
-def _written_outputs(forget: bool = False) -> tuple[str, ...]:
-    """The outputs renamed into place since the command started (``forget``: start anew).
-
-    Read from :mod:`complement.io.writer` only when a command has loaded it (``--help`` does
-    not, and must not pay for the import); when it is not loaded, nothing was written."""
-    writer = sys.modules.get("complement.io.writer")
-    if writer is None:
-        return ()
-    if forget:
-        writer.forget_written()
-    return tuple(writer.written())
+def _loaded_writer() -> Any:
+    """:mod:`complement.io.writer` when a command has loaded it, else None (``--help`` does
+    not load it and must not pay for the import; nothing is written without it)."""
+    return sys.modules.get("complement.io.writer")
 
 
 def _stopped(how: str, code: int) -> NoReturn:
@@ -164,7 +158,8 @@ def _stopped(how: str, code: int) -> NoReturn:
     Stopped before its outputs were renamed into place (nearly always), it changed none of
     them; stopped after (while it printed its tables), they were complete, and the line says
     so instead."""
-    if _written_outputs():
+    writer = _loaded_writer()
+    if writer is not None and writer.written():
         sys.stderr.write(f"complement: {how} after its outputs were written\n")
     else:
         sys.stderr.write(f"complement: {how}; no output was changed\n")
@@ -312,11 +307,10 @@ def main() -> None:
     _hand_back_freed_memory()
     try:
         app()
-    except SystemExit as done:
+    except BaseException as done:
         _command_over()
-        if _own_thread_running():
+        if isinstance(done, SystemExit) and _own_thread_running():
             _end_now(done.code)
         raise
     finally:
-        _command_over()
         _skip_last_collections()

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -289,17 +291,12 @@ class _Server:
     stays silent until the client leaves)."""
 
     def __init__(self, reply: bytes | None) -> None:
-        import socket
-        import threading
-
         self.reply = reply
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.address = f"127.0.0.1:{self.sock.getsockname()[1]}"
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self) -> None:
-        import threading
-
         while True:
             try:
                 conn, _ = self.sock.accept()
