@@ -102,7 +102,12 @@ OPTIONS: dict[str, Option] = _opts(
         0.5,
         help="refuse a log when a larger share of its rows names items without embeddings",
     ),
-    Option("quiet", "bool", False, help="no progress bars"),
+    Option(
+        "quiet",
+        "bool",
+        False,
+        help="nothing on stderr but errors: no progress, no tables with --json - or --markdown -",
+    ),
     # splits
     Option(
         "split",

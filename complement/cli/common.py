@@ -11,6 +11,7 @@ import functools
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from complement.config import DATA_KEYS, OUTPUT_OPTIONS, Settings, resolve
+from complement.config import DATA_KEYS, OPTIONS, OUTPUT_OPTIONS, Settings, resolve
 from complement.errors import ComplementError
 from complement.io.writer import STDOUT, OutputSet
 from complement.options import OUTPUT_FOLDERS
@@ -63,10 +64,17 @@ def guarded(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def settings_for(command: str, config: Path | None, **flags: Any) -> Settings:
-    """Resolve a command's settings; positional SEM/CF map to data.semantic/collaborative."""
+def settings_for(
+    command: str, config: Path | None, *, inputs: Sequence[str] = (), **flags: Any
+) -> Settings:
+    """Resolve a command's settings; positional SEM/CF map to data.semantic/collaborative.
+
+    ``inputs``: files the command reads that are not settings (gate's CURRENT report): no
+    output may overwrite them either."""
     clean = {k: (str(v) if isinstance(v, Path) else v) for k, v in flags.items()}
     settings = resolve(command, clean, config=config)
+    if inputs:
+        settings = replace(settings, extra={**settings.extra, "inputs": tuple(inputs)})
     output_set(settings)  # every output checked before any work
     return settings
 
@@ -75,11 +83,29 @@ def settings_for(command: str, config: Path | None, **flags: Any) -> Settings:
 STDOUT_OK = ("json", "markdown")
 
 
-def output_set(settings: Settings) -> OutputSet:
-    """The run's outputs, each checked: writable, not a device or folder, not an input."""
-    inputs = [str(v) for n, v in settings.values.items() if n in DATA_KEYS and isinstance(v, str)]
+def _input_files(settings: Settings) -> list[str]:
+    """Every file the run reads: input files, path options that are not outputs (gate's
+    baseline and rules), compare's views and their ids, the config file, and the command's
+    other inputs (``settings.extra["inputs"]``)."""
+    files: list[str] = []
+    for name, value in settings.values.items():
+        opt = OPTIONS.get(name) or DATA_KEYS.get(name)
+        if opt is None or name in OUTPUT_OPTIONS or name in OUTPUT_FOLDERS:
+            continue
+        if opt.kind == "path" and isinstance(value, str):
+            files.append(value)
+        elif opt.kind == "views":
+            files += [part for view in value for part in view[1:] if isinstance(part, str)]
     if settings.config_path is not None:
-        inputs.append(settings.config_path)
+        files.append(settings.config_path)
+    files += settings.extra.get("inputs", ())
+    return files
+
+
+def output_set(settings: Settings) -> OutputSet:
+    """The run's outputs, each checked: writable, not a device or folder, not an input, not
+    an output another option of the run writes too."""
+    inputs = _input_files(settings)
     outputs = OutputSet(inputs=tuple(inputs))
     for name in OUTPUT_OPTIONS:
         outputs.check(name, settings.get(name), stdout_ok=name in STDOUT_OK)
@@ -154,9 +180,7 @@ def note(line: str) -> None:
     err.print(line, markup=False, highlight=False)
 
 
-def emit(
-    settings: Settings, doc: dict[str, Any], files: Sequence[tuple[str, bytes]] = ()
-) -> None:
+def emit(settings: Settings, doc: dict[str, Any], files: Sequence[tuple[str, bytes]] = ()) -> None:
     """Write the run's outputs as one set (--json, --html/--markdown where the command has
     them, and ``files``: (target, content) pairs such as tables), then print its tables.
 

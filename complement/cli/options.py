@@ -137,12 +137,15 @@ class Invocation:
     def settings(self, command: str | None = None, **extra: Any) -> Settings:
         """Resolve flags (and positional SEM/CF) over the config file over the defaults."""
         flags = dict(self.flags)
+        inputs: list[str] = []  # positional files without a config key (gate's CURRENT)
         for name, value in self.arguments.items():
             key = ARGUMENTS[name].key
             if key is not None:
                 flags[key] = value
+            elif ARGUMENTS[name].type is Path and value is not None:
+                inputs.append(str(value))
         flags.update(extra)
-        return settings_for(command or self.command, self.config, **flags)
+        return settings_for(command or self.command, self.config, inputs=inputs, **flags)
 
 
 def command(

@@ -125,6 +125,7 @@ class OutputSet:
     """The outputs of one run: ``stage`` each, then ``commit`` them all (or ``discard``)."""
 
     inputs: tuple[str, ...] = ()
+    _claimed: dict[str, str] = field(default_factory=dict)  # real path or "-" -> its option
     _staged: list[tuple[str, str]] = field(default_factory=list)  # (temporary, target)
     _stdout: list[bytes] = field(default_factory=list)
     _made: list[str] = field(default_factory=list)  # folders created for this run
@@ -137,9 +138,22 @@ class OutputSet:
         folder: bool = False,
         stdout_ok: bool = False,
     ) -> None:
-        """Check one declared output (None: not asked for)."""
-        if path is not None:
-            check_target(option, path, inputs=self.inputs, folder=folder, stdout_ok=stdout_ok)
+        """Check one declared output (None: not asked for); two outputs of one run may not
+        both go to standard output or to the same file."""
+        if path is None:
+            return
+        check_target(option, path, inputs=self.inputs, folder=folder, stdout_ok=stdout_ok)
+        text = os.fspath(path)
+        key = STDOUT if text == STDOUT else _real(text)
+        other = self._claimed.get(key)
+        if other is not None:
+            where, fix = (
+                ("standard output", "send only one output there")
+                if key == STDOUT
+                else ("this path", "give each output its own file")
+            )
+            raise InputError(f"{_flag(option)} {text}: {_flag(other)} writes to {where} too; {fix}")
+        self._claimed[key] = option
 
     def stage(self, path: str | os.PathLike[str], data: bytes) -> None:
         """Render ``data`` for ``path`` into a temporary file beside it (``-``: stdout).

@@ -1151,6 +1151,23 @@ CASES = [
         lambda tmp, _mp: ["report", *views(tmp), "--k", "5", "--html", "-"],
         ("--html -", "this output cannot go to standard output", "give a file name"),
     ),
+    Case(
+        "outputs-share-stdout",
+        lambda tmp, _mp: ["report", *views(tmp), "--k", "5", "--json", "-", "--markdown", "-"],
+        ("--markdown -: --json writes to standard output too", "send only one output there"),
+    ),
+    Case(
+        "outputs-share-a-file",
+        overlap_with("--k", "5", "--json", lambda tmp: tmp / "out.json", "--per-item",
+                     lambda tmp: tmp / "out.json"),
+        ("--per-item", "out.json: --json writes to this path too", "give each output its own"),
+    ),  # fmt: skip
+    Case(
+        "gate-output-is-the-baseline",
+        gate_args(lambda tmp: tmp / "cosine.json", "--baseline", lambda tmp: tmp / "ip.json",
+                  "--json", lambda tmp: tmp / "ip.json"),
+        ("--json", "ip.json: is one of this run's inputs", "never overwrites its inputs"),
+    ),  # fmt: skip
     # --- splits and user-level evaluation (hits, oracle) ---
     Case(
         "log-required",

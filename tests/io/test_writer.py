@@ -42,6 +42,21 @@ def test_refuses_devices_folders_and_inputs(tmp_path):
         check_target("json", tmp_path / "missing" / "x.json")
 
 
+def test_two_outputs_of_one_run_never_share_a_file_or_standard_output(tmp_path):
+    outputs = OutputSet()
+    outputs.check("json", tmp_path / "out.json")
+    link = tmp_path / "link.md"
+    link.symlink_to(tmp_path / "out.json")  # another spelling of the same file
+    for other in (link, tmp_path / "." / "out.json"):
+        with pytest.raises(InputError, match="--json writes to this path too"):
+            outputs.check("markdown", other)
+    outputs.check("markdown", tmp_path / "out.md")
+    outputs.check("json_stdout", "-", stdout_ok=True)
+    with pytest.raises(InputError, match="writes to standard output too"):
+        outputs.check("markdown", "-", stdout_ok=True)
+    OutputSet().check("markdown", tmp_path / "out.json")  # each run (set) on its own
+
+
 def test_long_names_and_modes(tmp_path):
     target = tmp_path / ("r" * 250)
     with OutputSet() as outputs:
