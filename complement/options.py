@@ -93,7 +93,9 @@ OPTIONS: dict[str, Option] = _opts(
     Option("sample", "int", None, help="number of query items sampled (seeded); default all"),
     Option("n_boot", "int", 1000, help="bootstrap resamples for the 95% intervals"),
     Option("user_col", "str", "user_id", help="user column of the interaction log"),
-    Option("item_col", "str", "item_id", help="item column of the interaction log"),
+    Option(
+        "item_col", "str", "item_id", help="item id column of the interaction log and of --items"
+    ),
     Option("time_col", "str", "timestamp", help="timestamp column of the interaction log"),
     Option("title_col", "str", "title", help="title column of the item metadata"),
     Option(
@@ -140,8 +142,8 @@ OPTIONS: dict[str, Option] = _opts(
         "diversity_view",
         "str",
         None,
-        help="view whose cosine distance measures intra-list diversity (default: semantic, or "
-        "the first --view)",
+        help="view whose cosine distance measures intra-list diversity (default: semantic; "
+        "compare: the first --view)",
     ),
     # probe
     Option(
@@ -195,9 +197,12 @@ OPTIONS: dict[str, Option] = _opts(
         "epochs",
         "int",
         None,
-        help="training epochs (align: default per system; probe with --no-early-stop: 400)",
+        help="training epochs (align: the most per phase, default 10 for every system; probe "
+        "with --no-early-stop: 400)",
     ),
-    Option("seeds", "int", 1, help="train every system with this many seeds (0, 1, ...)"),
+    Option(
+        "seeds", "int", 1, help="train every system with this many seeds (--seed, --seed + 1, ...)"
+    ),
     Option(
         "grid",
         "choice",
