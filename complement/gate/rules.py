@@ -70,6 +70,9 @@ class Rule:
                 )
             if not math.isfinite(limit):
                 raise ConfigError(f"rule {dotted(self.path)!r}: {name} = {limit!r} must be finite")
+        impossible = _impossible_bounds(self.bounds)
+        if impossible:
+            raise ConfigError(f"rule {dotted(self.path)!r}: {impossible}")
 
     def to_dict(self) -> dict[str, Any]:
         ci: Any = self.ci if isinstance(self.ci, str) or self.ci is None else dotted(self.ci)
@@ -80,6 +83,17 @@ class Rule:
             "ci": ci,
             "name": self.name,
         }
+
+
+def _impossible_bounds(bounds: Mapping[str, float]) -> str | None:
+    """Why no value can pass ``bounds`` (``min`` above ``max``), or None."""
+    low, high = bounds.get("min"), bounds.get("max")
+    if low is not None and high is not None and low > high:
+        return (
+            f"min = {low:g} is above max = {high:g}, so no value can pass; "
+            "fix the bounds (min must be at most max)"
+        )
+    return None
 
 
 def _parse_rule(raw: Any, where: str) -> Rule:
@@ -108,6 +122,9 @@ def _parse_rule(raw: Any, where: str) -> Rule:
         bounds[name] = float(value)
     if not bounds:
         raise ConfigError(f"{where}: rule {dotted(path)!r} has no bound; give {', '.join(BOUNDS)}")
+    impossible = _impossible_bounds(bounds)
+    if impossible:
+        raise ConfigError(f"{where}: rule {dotted(path)!r}: {impossible}")
     direction = raw.get("direction", "higher")
     if direction not in ("higher", "lower"):
         raise ConfigError(f"{where}: direction = {direction!r} must be 'higher' or 'lower'")

@@ -13,7 +13,7 @@ from typing import Any
 from complement.errors import InputError, NotComparableError
 from complement.gate.checks import Check, evaluate
 from complement.gate.comparability import Comparability, check_comparable
-from complement.gate.defaults import default_rules
+from complement.gate.defaults import default_rules, missing_default
 from complement.gate.paths import get
 from complement.gate.rules import Rule
 
@@ -41,9 +41,16 @@ DEFINITIONS = {
     "the parent's ci95 mapping keyed by the value's key; else a '<key>_ci95' sibling; else a "
     "[lo, hi] 'ci95' sibling when the value is its parent's first key or is named "
     "mean/value. ci = 'PATH' names the interval explicitly, ci = false disables it",
-    "comparable": "same schema, same split (kind, cutoff, test_frac), same item universe "
-    "(n_items and the sha256 of the item ids when both carry it), same similarity metric; "
-    "otherwise exit 3 unless --allow-incomparable",
+    "comparable": "the same evaluation, whatever the embeddings (their files' hashes are not "
+    "compared): same schema; same split (kind, cutoff, test_frac; valid_cutoff, valid_frac and "
+    "the seed of a split that depends on it, i.e. random; the rows in train, valid and test); "
+    "same interaction log (the sha256 of each log file in provenance.inputs, when both carry "
+    "it); same item universe (n_items, and the sha256 of the item ids when both carry it); "
+    "same similarity metric; same cut-offs k; when both reports ran the probe, the same probe "
+    "direction and the same shift and reference shift (kind and settings: tail_frac, "
+    "test_frac, seed, cutoff, max_interactions). A property neither report carries is "
+    "skipped. Otherwise exit 3 unless --allow-incomparable (then the default rules use a k "
+    "both reports hold)",
     "exit_codes": "0 pass, 1 regression, 2 bad input or usage, 3 not comparable",
 }
 
@@ -106,7 +113,12 @@ def run_gate(
         return GateResult(comparability, allow_incomparable, rules_source, [])
     chosen = list(rules or [])
     if rules is None or include_defaults:
-        chosen = default_rules(baseline) + chosen
+        defaults = default_rules(baseline, current)
+        for rule in defaults:
+            why = missing_default(rule, baseline, current)
+            if why is not None:
+                raise InputError(why)
+        chosen = defaults + chosen
     if not chosen:
         raise InputError(
             f"gate: no default rule applies to a {baseline.get('schema')} document; "

@@ -4,6 +4,7 @@ comparable, 2 for malformed rules or paths."""
 from __future__ import annotations
 
 import json
+import shutil
 
 from reportdata import dataset, load, report
 
@@ -129,3 +130,89 @@ def test_verdict_as_markdown_for_pull_requests(runner, tmp_path):
     for check in doc["checks"]:
         assert check["path"].replace("_", "\\_") in text
     assert text.count("| REGRESSION |") == doc["regressions"] > 0
+
+
+def _one_line(result) -> str:
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    return lines[-1]
+
+
+def test_a_different_probe_shift_is_not_comparable(runner):
+    config = dataset("base")
+    popularity, shifted = report(config), report(config, "--shift", "random")
+    for current, baseline, says in (
+        (shifted, popularity, "probe shift kind differs (baseline popularity, current random)"),
+        (popularity, shifted, "probe shift kind differs (baseline random, current popularity)"),
+    ):
+        result = _gate(runner, current, baseline)
+        assert result.exit_code == 3, result.output
+        assert says in _one_line(result) and "--allow-incomparable" in _one_line(result)
+        assert _gate(runner, current, baseline, "--allow-incomparable").exit_code in (0, 1)
+
+
+def test_a_different_interaction_log_is_not_comparable(runner, tmp_path):
+    base_config = dataset("base")
+    folder = tmp_path / "fewer-users"
+    shutil.copytree(base_config.parent, folder)
+    head, *rows = (folder / "log.csv").read_text().splitlines()
+    kept = [row for row in rows if int(row.split(",")[0]) % 3 != 2]  # every third user dropped
+    (folder / "log.csv").write_text("\n".join([head, *kept]) + "\n")
+    result = _gate(runner, report(folder / "complement.toml"), report(base_config))
+    assert result.exit_code == 3, result.output
+    line = _one_line(result)
+    assert "interaction log sha256 differs (baseline " in line
+    assert "split size in rows (train, valid, test) differs" in line
+
+
+def test_a_random_split_under_another_seed_is_not_comparable(runner):
+    config = dataset("base")
+    seed0 = report(config, "--split", "random", "--seed", "0")
+    seed1 = report(config, "--split", "random", "--seed", "1")
+    result = _gate(runner, seed1, seed0)
+    assert result.exit_code == 3, result.output
+    assert "split seed differs (baseline 0, current 1)" in _one_line(result)
+    assert _gate(runner, seed0, seed0).exit_code == 0
+
+
+def test_a_different_k_list_is_not_comparable(runner, tmp_path):
+    config = dataset("base")  # k = [5, 10]: the default rules gate k = 10
+    result = _gate(runner, report(config, "--k", "5"), report(config))
+    assert result.exit_code == 3, result.output
+    assert "k list differs (baseline [5, 10], current [5])" in _one_line(result)
+    assert "does not exist" not in result.output
+    # compared anyway: the default rules gate a k both reports hold
+    verdicts = tmp_path / "g.json"
+    result = _gate(runner, report(config, "--k", "5"), report(config), "--allow-incomparable",
+                   "--json", verdicts)  # fmt: skip
+    assert result.exit_code in (0, 1), result.output
+    paths = {c["path"] for c in load(verdicts)["checks"]}
+    assert "overlap.k.5.overlap" in paths and not any(".k.10." in p for p in paths)
+
+
+def test_markdown_header_names_the_reports_items_and_split(runner, tmp_path):
+    from complement import __version__
+
+    config = dataset("base")
+    md = tmp_path / "gate.md"
+    result = _gate(runner, report(config), report(config), "--markdown", md)
+    assert result.exit_code == 0, result.output
+    assert (
+        md.read_text().splitlines()[2] == f"160 items · split temporal · complement {__version__}"
+    )
+    result = _gate(runner, report(config, "--split", "random", "--seed", "0"), report(config),
+                   "--allow-incomparable", "--markdown", md)  # fmt: skip
+    assert result.exit_code in (0, 1), result.output
+    assert md.read_text().splitlines()[2].startswith("160 items · split temporal → random · ")
+
+
+def test_rule_whose_min_is_above_its_max_is_refused(runner, tmp_path):
+    base = report(dataset("base"))
+    rules = tmp_path / "gate.toml"
+    rules.write_text("[[rule]]\npath = 'overlap.k.10.overlap'\nmin = 0.1\nmax = 0.05\n")
+    result = _gate(runner, base, base, "--rules", rules)
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in result.output
+    assert (
+        "gate.toml rule 1: rule 'overlap.k.10.overlap': min = 0.1 is above max = 0.05" in lines[0]
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from complement.errors import ConfigError
-from complement.gate import parse_rules
+from complement.gate import Rule, parse_rules
 
 
 def test_parse_rules_and_malformed_files():
@@ -31,3 +31,22 @@ def test_parse_rules_and_malformed_files():
     for text, message in bad.items():
         with pytest.raises(ConfigError, match=message.replace("[", r"\[")):
             parse_rules(text, "r.toml")
+
+
+def test_min_above_max_can_never_pass_and_is_refused():
+    text = (
+        '[[rule]]\npath = "a.b"\nmin = 0.05\n'
+        '[[rule]]\npath = "overlap.k.20.overlap"\nmin = 0.1\nmax = 0.05\n'
+    )
+    with pytest.raises(ConfigError) as info:
+        parse_rules(text, "gate.toml")
+    message = str(info.value)
+    assert message.startswith("rules gate.toml rule 2: rule 'overlap.k.20.overlap'")
+    assert "min = 0.1 is above max = 0.05" in message and "no value can pass" in message
+    assert "\n" not in message
+    # equal bounds pin the value: allowed
+    rules, _ = parse_rules('[[rule]]\npath = "a"\nmin = 0.1\nmax = 0.1\n', "gate.toml")
+    assert dict(rules[0].bounds) == {"min": 0.1, "max": 0.1}
+    # a rule built in Python is refused too
+    with pytest.raises(ConfigError, match="rule 'a.b': min = 2 is above max = 1"):
+        Rule(path=("a", "b"), bounds={"min": 2.0, "max": 1.0})

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from complement.report.model.fmt import sig, signed_sig
+from complement.report.model.fmt import MISSING, count, sig, signed_sig
 from complement.report.model.table import Table, make_table
 
-__all__ = ["bound_label", "gate_tables"]
+__all__ = ["bound_label", "gate_subtitle", "gate_tables"]
 
 
 def bound_label(bound: Any, limit: Any) -> str:
@@ -40,7 +40,13 @@ def _value(value: Any, ci: Any) -> str:
 
 
 def _raw(value: Any) -> str:
-    return "null" if value is None else str(value)
+    """A compared property's value; a sha256 shortened to 12 digits (the JSON has it whole)."""
+    if value is None:
+        return "null"
+    text = str(value)
+    if len(text) == 64 and all(ch in "0123456789abcdef" for ch in text):
+        return text[:12] + "…"
+    return text
 
 
 def _comparability(comparable: Mapping[str, Any]) -> Table:
@@ -91,6 +97,32 @@ def _checks(doc: Mapping[str, Any]) -> Table:
         notes=[verdict],
         text=(0, 1, 5, 6),
     )
+
+
+def gate_subtitle(doc: Mapping[str, Any]) -> str:
+    """``1682 items · split user-temporal · complement 0.1.0``: the compared reports' item
+    count and split kind, read from the comparability checks (``b → c`` when they differ)."""
+    checks = {
+        c.get("what"): c
+        for c in (doc.get("comparable") or {}).get("checks") or []
+        if isinstance(c, Mapping)
+    }
+
+    def both(what: str, show: Any) -> str:
+        check = checks.get(what)
+        if not isinstance(check, Mapping):
+            return MISSING
+        b, c = check.get("baseline"), check.get("current")
+        return show(b) if b == c else f"{show(b)} → {show(c)}"
+
+    def kind(value: Any) -> str:
+        return "none" if value is None else str(value)
+
+    items = both("n_items", count)
+    split = both("split kind", kind)
+    split = "none" if split == MISSING else split
+    version = doc.get("complement_version") or ""
+    return f"{items} items · split {split} · complement {version}"
 
 
 def gate_tables(doc: Mapping[str, Any]) -> list[Table]:

@@ -14,6 +14,7 @@ from complement.headline import headline_k
 from complement.report.model.common import get, ks
 from complement.report.model.dispatch import BUILDERS, is_not_run, section_tables
 from complement.report.model.fmt import MISSING, count, fmt, param, pct
+from complement.report.model.gate import gate_subtitle
 from complement.report.model.table import Table, make_table
 
 __all__ = [
@@ -141,6 +142,8 @@ def headline(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 def subtitle(doc: Mapping[str, Any]) -> str:
     """``1682 items · split user-temporal · complement 0.1.0``."""
+    if doc.get("schema") == "complement.gate/1":
+        return gate_subtitle(doc)  # the gate has no provenance: the compared reports' facts
     prov = doc.get("provenance") or {}
     split = prov.get("split") or {}
     n_items = prov.get("n_items", doc.get("n_items"))
