@@ -236,6 +236,11 @@ def find_config(explicit: str | Path | None, cwd: Path | None = None) -> Path | 
         p = Path(explicit)
         if p.is_dir():
             raise InputError(f"config {p}: is a folder, not a file; give the config file's path")
+        if p.exists() and not p.is_file():  # stat only: a FIFO is never opened
+            raise InputError(
+                f"config {p}: not a regular file (a pipe, socket or device); save the settings "
+                "to a file and give its path"
+            )
         if not p.is_file():
             raise InputError(f"config {p}: file not found; check the --config path")
         return p

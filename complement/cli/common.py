@@ -18,13 +18,16 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from typer._click.globals import get_current_context  # typer's own click, as app.py uses
 
 from complement.config import DATA_KEYS, OPTIONS, OUTPUT_OPTIONS, Settings, resolve
 from complement.errors import ComplementError
-from complement.io.writer import STDOUT, OutputSet
+from complement.io.export import export_names
+from complement.io.writer import STDOUT, OutputSet, check_folder_members
 from complement.options import OUTPUT_FOLDERS
 from complement.pipeline import Context, load_context
 from complement.pipeline.engine import backend_for
+from complement.report.model.text import visible
 from complement.report.outputs import render_outputs
 from complement.report.rich import render_document
 from complement.retrieval import Backend
@@ -55,7 +58,9 @@ def guarded(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except ComplementError as exc:
-            message = " ".join(str(exc).split())
+            # control characters from ids and file names escaped (\x1b, \n), as in the tables:
+            # the line can neither drive the terminal nor break in two
+            message = " ".join(visible(str(exc)).split())
             err.print(
                 f"complement: error: {message}", markup=False, highlight=False, soft_wrap=True
             )
@@ -71,12 +76,27 @@ def settings_for(
 
     ``inputs``: files the command reads that are not settings (gate's CURRENT report): no
     output may overwrite them either."""
-    clean = {k: (str(v) if isinstance(v, Path) else v) for k, v in flags.items()}
+    clean = {k: _as_given(k, v) for k, v in flags.items()}
     settings = resolve(command, clean, config=config)
     if inputs:
         settings = replace(settings, extra={**settings.extra, "inputs": tuple(inputs)})
     output_set(settings)  # every output checked before any work
     return settings
+
+
+def _as_given(name: str, value: Any) -> Any:
+    """A flag's value for the settings; an output file's path as the user typed it.
+
+    The command line turns a path into a :class:`~pathlib.Path`, which drops a trailing
+    separator: ``--json new/`` names a folder, and must not become a file called ``new``."""
+    if not isinstance(value, Path):
+        return value
+    if name in OUTPUT_OPTIONS:
+        ctx = get_current_context(silent=True)
+        typed = ctx.params.get(name) if ctx is not None else None
+        if isinstance(typed, str) and Path(typed) == value:
+            return typed
+    return str(value)
 
 
 #: outputs that may be ``-`` (standard output)
@@ -111,7 +131,19 @@ def output_set(settings: Settings) -> OutputSet:
         outputs.check(name, settings.get(name), stdout_ok=name in STDOUT_OK)
     for name in OUTPUT_FOLDERS:
         outputs.check(name, settings.get(name), folder=True)
+    export = settings.get("export")
+    if export is not None:  # align's .npz files, named by the methods: none may be an input
+        check_folder_members("export", export, export_names(_methods(settings)), inputs=inputs)
     return outputs
+
+
+def _methods(settings: Settings) -> list[str]:
+    """align's ``--method`` as names, ``all`` as every method (torch is not imported here)."""
+    chosen = settings.get("method") or "all"
+    names = chosen.split(",") if isinstance(chosen, str) else list(chosen)
+    if "all" in names:
+        return [m for m in OPTIONS["method"].choices if m != "all"]
+    return [m for m in names if m]
 
 
 class _LazyProgress:

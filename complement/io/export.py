@@ -7,7 +7,7 @@ strategy, so that every other command can diagnose them.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,26 @@ import numpy.typing as npt
 from complement.errors import InputError
 from complement.io.jsonio import write_bytes_atomic
 
-__all__ = ["export_folder", "npz_bytes", "write_embedding_pairs"]
+__all__ = ["export_folder", "export_names", "npz_bytes", "write_embedding_pairs"]
+
+#: the name of a strategy's ablation: the strategy's name and this (as in core.align_training)
+ABLATED = "_ablated"
+
+
+def _names(system: str) -> dict[str, str]:
+    return {"items": f"{system}_items.npz", "users": f"{system}_users.npz"}
+
+
+def export_names(methods: Iterable[str]) -> tuple[str, ...]:
+    """Every file ``--export`` may write for ``methods``, known before any training: each
+    method's files and its ablation's (named whether or not the method has an ablation, so
+    that torch need not be imported to tell; a name too many only widens the check)."""
+    return tuple(
+        name
+        for method in methods
+        for system in (method, method + ABLATED)
+        for name in _names(system).values()
+    )
 
 
 def export_folder(path: str | None) -> Path | None:
@@ -53,7 +72,7 @@ def write_embedding_pairs(
     """``pairs`` maps a name to (item vectors, user vectors); returns the paths written."""
     written: dict[str, dict[str, str]] = {}
     for name, (items, users) in pairs.items():
-        paths = {"items": folder / f"{name}_items.npz", "users": folder / f"{name}_users.npz"}
+        paths = {kind: folder / file for kind, file in _names(name).items()}
         write_bytes_atomic(paths["items"], npz_bytes(items, item_ids))
         write_bytes_atomic(paths["users"], npz_bytes(users, np.asarray(user_ids, dtype=str)))
         written[name] = {kind: str(p) for kind, p in paths.items()}

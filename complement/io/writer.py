@@ -3,7 +3,11 @@
 A run's outputs (``--json``, ``--html``, ``--markdown``, the tables and run files) are
 declared up front: each must be ``-`` (standard output, where the option allows it), a
 regular file, or a new name in an existing writable folder; never a device, FIFO, socket or
-folder, and never a path that resolves to one of the run's inputs. Each is then rendered to a
+folder, never a name ending in a separator (it names a folder), never a path that is or leads
+(through any link, followed one hop at a time) into ``/dev`` or ``/proc`` (``/dev/stdout``,
+``/proc/self/fd/1``: the rename would replace the file a stream is redirected to), and never a
+path that resolves to one of the run's inputs. Files a run writes into an output folder are
+checked the same way as they are staged, before anything is written. Each is then rendered to a
 temporary file beside its target (a short name, so any valid target name works), and only
 when all are rendered are they renamed over their targets, one after the other. An error, an
 interrupt (SIGINT) or a termination (SIGTERM) before that point removes the temporaries and
@@ -25,7 +29,15 @@ from types import TracebackType
 
 from complement.errors import InputError
 
-__all__ = ["STDOUT", "OutputSet", "check_target", "forget_written", "written"]
+__all__ = [
+    "STDOUT",
+    "OutputSet",
+    "check_folder_members",
+    "check_target",
+    "device_path",
+    "forget_written",
+    "written",
+]
 
 STDOUT = "-"
 #: what goes into each folder output (named in messages)
@@ -53,6 +65,76 @@ def _real(path: str | os.PathLike[str]) -> str:
     return os.path.realpath(os.fspath(path))
 
 
+#: the kernel's folders of devices and process streams: never a place for an output
+_DEVICE_ROOTS = ("/dev", "/proc")
+#: links followed before giving up (a loop; checking the path then reports it)
+_MAX_HOPS = 40
+
+
+#: ordinary file systems under /dev (shared memory): outputs may go there
+_FILE_SYSTEMS_IN_DEV = ("/dev/shm",)
+
+
+def _device_root(path: str) -> str | None:
+    if any(path == fs or path.startswith(fs + "/") for fs in _FILE_SYSTEMS_IN_DEV):
+        return None
+    for root in _DEVICE_ROOTS:
+        if path == root or path.startswith(root + "/"):
+            return root
+    return None
+
+
+def device_path(path: str | os.PathLike[str]) -> str | None:
+    """The folder, ``/dev`` or ``/proc``, that ``path`` is in or leads into through any of its
+    links, each followed one hop at a time (None: neither).
+
+    :func:`os.path.realpath` cannot tell: it resolves ``/proc/self/fd/1`` (and so
+    ``/dev/stdout``) to the file standard output is redirected to, a regular file, and renaming
+    a new file over that one would replace what the shell's ``>>`` appends to."""
+    text = os.fspath(path)
+    where = "/" if text.startswith("/") else os.getcwd()
+    if (root := _device_root(where)) is not None and where != root:
+        return root
+    todo = text.split("/")[::-1]  # a stack: the next part of the path last
+    hops = 0
+    while todo:
+        part = todo.pop()
+        if part in ("", "."):
+            continue
+        if part == "..":
+            where = os.path.dirname(where)
+            continue
+        where = os.path.join(where, part)
+        root = _device_root(where)
+        if root is not None and (where != root or not todo):  # /dev itself: see what is in it
+            return root
+        try:
+            link = os.readlink(where)
+        except OSError:  # not a link, or not there (yet)
+            continue
+        hops += 1
+        if hops > _MAX_HOPS:
+            return None
+        where = "/" if link.startswith("/") else os.path.dirname(where)
+        todo.extend(link.split("/")[::-1])
+    return None
+
+
+def _names_folder(text: str) -> bool:
+    """Whether a path names a folder by its spelling: ``new/``, ``new/.``, ``new/..``."""
+    seps = (os.sep, os.altsep) if os.altsep else (os.sep,)
+    return text.endswith(seps) or os.path.basename(text) in (".", "..")
+
+
+def _device_error(flag: str, text: str, root: str, fix: str) -> InputError:
+    where = (
+        f"under {root}/"
+        if _device_root(os.path.abspath(text)) is not None
+        else f"it leads into {root}/ through a link"
+    )
+    return InputError(f"{flag} {text}: is a device or stream path ({where}), not a file; {fix}")
+
+
 def check_target(
     option: str,
     path: str | os.PathLike[str],
@@ -67,6 +149,18 @@ def check_target(
         if stdout_ok:
             return
         raise InputError(f"{flag} -: this output cannot go to standard output; give a file name")
+    root = device_path(text)
+    if root is not None:
+        fix = (
+            "give a folder"
+            if folder
+            else "use - for standard output, or give a file name"
+            if stdout_ok
+            else "give a file name"
+        )
+        raise _device_error(flag, text, root, fix)
+    if not folder and _names_folder(text) and not os.path.isdir(text):
+        raise _folder_name_error(flag, text)
     p = Path(text)
     real = _real(p)
     if os.path.islink(p) and not os.path.isdir(os.path.dirname(real) or "."):
@@ -108,6 +202,50 @@ def check_target(
         raise InputError(
             f"{flag} {p}: the folder {parent} is not writable; check its permissions or choose "
             "another path"
+        )
+
+
+def _folder_name_error(head: str, text: str) -> InputError:
+    base = os.path.basename(text)
+    ending = f"'{base}'" if base else "a separator"
+    return InputError(f"{head} {text}: ends in {ending}, so it names a folder; give a file name")
+
+
+def check_folder_members(
+    option: str,
+    folder: str | os.PathLike[str],
+    names: Iterable[str],
+    *,
+    inputs: Iterable[str] = (),
+) -> None:
+    """Refuse, before any work, an output folder where the run would write one of its inputs
+    (``names``: the files the run writes there)."""
+    directory = os.fspath(folder)
+    if not os.path.isdir(directory):  # created by the run: nothing of the user's is in it
+        return
+    real_inputs = {_real(i) for i in inputs}
+    for name in names:
+        member = os.path.join(directory, name)
+        if _real(member) in real_inputs:
+            raise InputError(
+                f"{_flag(option)} {directory}: {member} is one of this run's inputs, and the "
+                "run writes a file of that name there; choose another folder (complement never "
+                "overwrites its inputs)"
+            )
+
+
+def _check_staged(target: str, inputs: Iterable[str]) -> None:
+    """The checks of :func:`check_target` for a file the run names itself (the files of an
+    output folder), made as it is staged: before anything is written."""
+    if _names_folder(target):
+        raise _folder_name_error("output", target)
+    root = device_path(target)
+    if root is not None:
+        raise _device_error("output", target, root, "give a file name")
+    if _real(target) in {_real(i) for i in inputs}:
+        raise InputError(
+            f"output {target}: is one of this run's inputs; choose another path (complement "
+            "never overwrites its inputs)"
         )
 
 
@@ -164,6 +302,7 @@ class OutputSet:
         if target == STDOUT:
             self._stdout.append(data)
             return
+        _check_staged(target, self.inputs)
         if os.path.islink(target):
             target = _real(target)
         directory = os.path.dirname(os.path.abspath(target))

@@ -143,6 +143,45 @@ def test_align_errors_are_one_line(invoke, align_files):
         assert "Traceback" not in result.output
 
 
+def test_align_export_never_overwrites_an_input(invoke, align_files, monkeypatch):
+    """``--export`` into the folder of the inputs: an input named like an export file (an
+    embedding file, the config file) is refused before any training and left as it was."""
+    folder, _ = align_files
+    from complement.core import align as align_core
+
+    def trained(*_a, **_k):
+        raise AssertionError("align trained before refusing the export")
+
+    monkeypatch.setattr(align_core, "align", trained)
+    sem, ids = np.load(folder / "sem.npy"), np.load(folder / "ids.npy")
+    np.savez(folder / "ncn_items.npz", embeddings=sem, ids=ids)
+    (folder / "darec_ablated_users.npz").write_text((folder / "complement.toml").read_text())
+    cases = [
+        ("ncn_items.npz", ("align", folder / "ncn_items.npz", folder / "cf.npy", "--method",
+                           "ncn", "--export", folder)),
+        ("darec_ablated_users.npz", ("align", "--config", folder / "darec_ablated_users.npz",
+                                     "--method", "darec", "--export", folder)),
+        ("ncn_items.npz", ("align", "--sem-ids", folder / "ncn_items.npz", "--export", ".")),
+    ]  # fmt: skip
+    for name, args in cases:
+        before = (folder / name).read_bytes()
+        result, _ = invoke(*args, json_out=False)
+        assert result.exit_code == 2, (args, result.output)
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and f"{name} is one of this run's inputs" in lines[0], lines
+        assert (folder / name).read_bytes() == before
+
+
+def test_export_names_cover_every_trained_system():
+    """The names checked before training (no torch needed) include every file written."""
+    from complement.core.align_training import system_names
+    from complement.io.export import export_names
+
+    for methods in [METHODS, ("ncn",), ("darec", "semproj")]:
+        expected = {f"{s}_{kind}.npz" for s in system_names(methods) for kind in ("items", "users")}
+        assert expected <= set(export_names(methods))
+
+
 def test_align_grid_seeds_ablation_and_holm(invoke, align_files):
     result, doc = invoke("align", "--method", "darec,semproj", "--seeds", "2", "--epochs", "1")
     assert result.exit_code == 0, result.output

@@ -519,6 +519,33 @@ def proc_link(tmp: Path) -> Path:
     return tmp / "out.json"
 
 
+def stream_link(tmp: Path) -> Path:
+    """out.json, a symbolic link to /dev/stdout (the rename would replace what stdout is
+    redirected to: /proc/self/fd/1 resolves to that file)."""
+    (tmp / "out.json").symlink_to("/dev/stdout")
+    return tmp / "out.json"
+
+
+def export_over_input(tmp: Path, _mp: Any) -> list[Any]:
+    """align ncn_items.npz CF --method ncn --export DIR, where DIR holds ncn_items.npz, the
+    file the export would write."""
+    sem, cf = views(tmp)
+    np.savez(tmp / "ncn_items.npz", embeddings=np.load(sem), ids=np.arange(N_ITEMS))
+    log_path = log_file(tmp)
+    args = ["--positional-ids", "--method", "ncn", "--export", tmp]
+    return ["align", tmp / "ncn_items.npz", cf, "--interactions", log_path, "--quiet", *args]
+
+
+def run_dir_over_input(tmp: Path, _mp: Any) -> list[Any]:
+    """hits --sem-ids DIR/semantic.run --run-dir DIR: the run file of the semantic view would
+    replace the ids file."""
+    (tmp / "rd").mkdir()
+    (tmp / "rd" / "semantic.run").write_text("".join(f"{i}\n" for i in range(N_ITEMS)))
+    (tmp / "cf_ids.txt").write_text("".join(f"{i}\n" for i in range(N_ITEMS)))
+    ids = ["--sem-ids", tmp / "rd" / "semantic.run", "--cf-ids", tmp / "cf_ids.txt"]
+    return run_with_log("hits", "--k", "5", *ids, "--run-dir", tmp / "rd")(tmp, _mp)
+
+
 def gate_current(text: str | Callable[[], str]) -> Callable[[Path, Any], list[Any]]:
     """gate NEW.json --baseline COSINE.json where NEW.json holds ``text``."""
 
@@ -562,6 +589,11 @@ CASES = [
         "file-not-regular",
         bad_sem(fifo("pipe.npy")),
         ("pipe.npy", "not a regular file (a pipe, socket or device)", "save the data to a file"),
+    ),
+    Case(
+        "file-name-control-characters",
+        bad_sem(lambda tmp: tmp / "esc\x1b[31m\nx.npy"),
+        ("esc\\x1b[31m\\nx.npy", "file not found", "check the path"),
     ),
     # --- file contents ---
     Case(
@@ -809,6 +841,13 @@ CASES = [
         ("dup.npy", "1 duplicate ids (first: 0)", "ids must be unique"),
     ),
     Case(
+        "ids-control-characters",
+        sem_ids(
+            ids_file("esc.npy", np.array(["\x1b]0;pwned\x07"] * 2 + [str(i) for i in range(38)]))
+        ),
+        ("esc.npy", "1 duplicate ids (first: \\x1b]0;pwned\\x07)", "ids must be unique"),
+    ),
+    Case(
         "ids-too-few",
         sem_ids(ids_file("few.txt", "".join(f"{i}\n" for i in range(N_ITEMS - 1)))),
         ("few.txt", f"{N_ITEMS - 1} ids for {N_ITEMS} rows", "exactly one id per row"),
@@ -1051,6 +1090,11 @@ CASES = [
         ("config", "is a folder", "give the config file's path"),
     ),
     Case(
+        "config-not-regular",
+        lambda tmp, _mp: ["overlap", "--config", fifo("c.toml")(tmp)],
+        ("config", "c.toml: not a regular file (a pipe, socket or device)", "save the settings"),
+    ),
+    Case(
         "config-unknown-key",
         with_config("[options]\nsed = 3\n"),
         ("c.toml [options]", "unknown key 'sed'", "did you mean 'seed'?"),
@@ -1134,17 +1178,47 @@ CASES = [
     Case(
         "output-is-a-device",
         overlap_with("--k", "5", "--json", "/dev/null"),
-        ("--json /dev/null", "is not a regular file (a device, FIFO or socket)", "file name"),
+        ("--json /dev/null", "is a device or stream path", "use - for standard output"),
     ),
     Case(
         "output-symlink-into-proc",
         overlap_with("--k", "5", "--json", proc_link),
-        ("--json", "out.json: the folder /proc/", "is not writable", "choose another path"),
+        ("--json", "out.json: is a device or stream path", "leads into /proc/", "file name"),
     ),
     Case(
         "output-is-a-fifo",
         overlap_with("--k", "5", "--json", fifo("out.json")),
         ("--json", "out.json: is not a regular file (a device, FIFO or socket)", "file name"),
+    ),
+    Case(
+        "output-is-a-stream",
+        overlap_with("--k", "5", "--json", "/dev/stdout"),
+        ("--json /dev/stdout", "is a device or stream path", "use - for standard output"),
+    ),
+    Case(
+        "output-is-a-process-stream",
+        overlap_with("--k", "5", "--json", "/proc/self/fd/1"),
+        ("--json /proc/self/fd/1", "is a device or stream path", "use - for standard output"),
+    ),
+    Case(
+        "output-symlink-to-a-stream",
+        overlap_with("--k", "5", "--json", stream_link),
+        ("--json", "out.json: is a device or stream path", "leads into /dev/", "standard output"),
+    ),
+    Case(
+        "output-names-a-folder",
+        overlap_with("--k", "5", "--json", lambda tmp: f"{tmp / 'newdir'}/"),
+        ("--json", "newdir/: ends in a separator, so it names a folder", "give a file name"),
+    ),
+    Case(
+        "per-item-names-a-folder",
+        lambda tmp, _mp: ["structure", *views(tmp), "--per-item", f"{tmp / 'sub'}/"],
+        ("--per-item", "sub/: ends in a separator, so it names a folder", "give a file name"),
+    ),
+    Case(
+        "run-dir-file-is-an-input",
+        run_dir_over_input,
+        ("semantic.run: is one of this run's inputs", "never overwrites its inputs"),
     ),
     Case(
         "html-to-stdout",
@@ -1391,6 +1465,11 @@ CASES = [
         "align-export-is-a-file",
         run_with_log("align", "--method", "directau", "--export", lambda tmp: views(tmp)[0]),
         ("--export", "sem.npy: is a file", "give a folder for the .npz files"),
+    ),
+    Case(
+        "align-export-overwrites-an-input",
+        export_over_input,
+        ("--export", "ncn_items.npz is one of this run's inputs", "choose another folder"),
     ),
     # --- gate ---
     Case(

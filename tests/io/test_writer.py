@@ -12,14 +12,21 @@ from pathlib import Path
 import pytest
 
 from complement.errors import InputError
-from complement.io.writer import OutputSet, check_target, forget_written, written
+from complement.io.writer import (
+    OutputSet,
+    check_folder_members,
+    check_target,
+    device_path,
+    forget_written,
+    written,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / "fixtures" / "movielens-100k" / "complement.toml"
 
 
 def test_refuses_devices_folders_and_inputs(tmp_path):
-    with pytest.raises(InputError, match="not a regular file"):
+    with pytest.raises(InputError, match="is a device or stream path"):
         check_target("json", "/dev/null")
     with pytest.raises(InputError, match="is a folder"):
         check_target("json", tmp_path)
@@ -33,13 +40,114 @@ def test_refuses_devices_folders_and_inputs(tmp_path):
         check_target("json", link, inputs=[str(source)])
     proc = tmp_path / "proc.json"
     proc.symlink_to("/proc/self/status")
-    with pytest.raises(InputError, match="not a regular file|not writable"):
+    with pytest.raises(InputError, match=r"device or stream path \(it leads into /proc/"):
         check_target("json", proc)
     with pytest.raises(InputError, match="cannot go to standard output"):
         check_target("html", "-")
     check_target("json", "-", stdout_ok=True)
     with pytest.raises(InputError, match="does not exist"):
         check_target("json", tmp_path / "missing" / "x.json")
+
+
+STREAMS = ("/dev/stdout", "/dev/stderr", "/proc/self/fd/1", "/dev/fd/1", "/dev/null")
+
+
+@pytest.mark.parametrize("stream", STREAMS)
+def test_streams_and_links_to_them_are_refused(tmp_path, monkeypatch, stream):
+    """realpath() takes /proc/self/fd/1 to the file stdout is redirected to, a regular file:
+    each link is followed one hop at a time instead."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "out.json").symlink_to(stream)
+    (tmp_path / "hop.json").symlink_to("out.json")  # a chain of links, relative
+    (tmp_path / "fds").symlink_to("/proc/self/fd")  # a link among the folders
+    for path in (stream, "out.json", tmp_path / "hop.json", "fds/1", "fds/../fd/1"):
+        assert device_path(path) in ("/dev", "/proc"), path
+        with pytest.raises(InputError, match="is a device or stream path") as found:
+            check_target("json", path, stdout_ok=True)
+        assert "use - for standard output, or give a file name" in str(found.value)
+        with pytest.raises(InputError, match="device or stream path.*; give a file name$"):
+            check_target("html", path)
+    with pytest.raises(InputError, match="device or stream path.*; give a folder$"):
+        check_target("export", "fds", folder=True)
+
+
+def test_paths_outside_dev_and_proc_are_not_streams(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "real.json").write_text("{}")
+    (tmp_path / "link.json").symlink_to("real.json")
+    (tmp_path / "loop.json").symlink_to("loop.json")
+    (tmp_path / "devices").mkdir()  # a name like /dev, not under it
+    for path in ("real.json", "link.json", "new.json", "loop.json", "devices/x", "./dev"):
+        assert device_path(path) is None, path
+    check_target("json", "link.json")
+    assert device_path("/dev/shm/out.json") is None  # shared memory: an ordinary file system
+    assert device_path("/dev/shmx/out.json") == "/dev"
+
+
+def test_a_redirected_stream_is_never_replaced(tmp_path):
+    """``--json /dev/stdout >> history.log``: the rename used to replace history.log."""
+    history = tmp_path / "history.log"
+    history.write_text("IMPORTANT\n")
+    for stream in ("/dev/stdout", "/proc/self/fd/1"):
+        with history.open("ab") as log:
+            out = subprocess.run(
+                [sys.executable, "-m", "complement", "overlap", "--config", str(CONFIG),
+                 "--json", stream],
+                cwd=REPO, stdout=log, stderr=subprocess.PIPE, text=True, timeout=120,
+            )  # fmt: skip
+        assert out.returncode == 2, out.stderr
+        assert out.stderr.count("\n") == 1 and "is a device or stream path" in out.stderr
+        assert history.read_text() == "IMPORTANT\n"
+
+
+@pytest.mark.parametrize("name", ["newdir/", "newdir/.", "newdir/..", "out.json/"])
+def test_a_name_ending_in_a_separator_names_a_folder(tmp_path, monkeypatch, name):
+    """``--json newdir/`` used to create a file called newdir."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "out.json").write_text("{}")
+    with pytest.raises(InputError, match="so it names a folder; give a file name"):
+        check_target("json", name)
+    with pytest.raises(InputError, match="so it names a folder"), OutputSet() as outputs:
+        outputs.stage(name, b"{}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]
+    (tmp_path / "newdir").mkdir()
+    check_target("export", "newdir/", folder=True)  # a folder output may end in /
+    with pytest.raises(InputError, match="is a folder"):
+        check_target("json", "newdir/")  # an existing folder: the usual answer
+
+
+def test_files_of_an_output_folder_are_checked_as_they_are_staged(tmp_path):
+    """A run file (``--run-dir``) that is an input, or a link into /dev, is refused before
+    anything is written; the inputs and the other outputs stay as they were."""
+    ids = tmp_path / "semantic.run"
+    ids.write_text("0\n1\n")
+    (tmp_path / "collaborative.run").symlink_to("/dev/stdout")
+    other = tmp_path / "out.json"
+    other.write_text("old")
+    for target, says in (
+        (ids, "is one of this run's inputs"),
+        (tmp_path / "collaborative.run", "is a device or stream path"),
+    ):
+        with pytest.raises(InputError, match=says), OutputSet(inputs=(str(ids),)) as outputs:
+            outputs.stage(other, b"new")
+            outputs.stage(target, b"run")
+            outputs.commit()
+    assert ids.read_text() == "0\n1\n" and other.read_text() == "old"
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_folder_members_that_are_inputs_are_refused(tmp_path):
+    sem = tmp_path / "ncn_items.npz"
+    sem.write_bytes(b"x")
+    names = ("ncn_items.npz", "ncn_users.npz")
+    with pytest.raises(InputError, match="ncn_items.npz is one of this run's inputs"):
+        check_folder_members("export", tmp_path, names, inputs=[str(sem)])
+    link = tmp_path / "ncn_users.npz"
+    link.symlink_to(sem)  # through a link too
+    with pytest.raises(InputError, match="ncn_users.npz is one of this run's inputs"):
+        check_folder_members("export", tmp_path, names[1:], inputs=[str(sem)])
+    check_folder_members("export", tmp_path, ("darec_items.npz",), inputs=[str(sem)])
+    check_folder_members("export", tmp_path / "new", names, inputs=[str(sem)])  # not there yet
 
 
 def test_two_outputs_of_one_run_never_share_a_file_or_standard_output(tmp_path):
