@@ -73,11 +73,35 @@ _VIEW_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 ViewSpec = tuple[str, str, str | None]
 
 
+def _path_and_ids(
+    text: str, name: str, rest: str, where: str, base: Path | None
+) -> tuple[str, str | None]:
+    """``PATH`` or ``PATH:IDS`` after ``NAME=``: the whole text when it names a file (a path
+    may hold ``:``), else split at its last ``:``; refused when neither names a file."""
+    path, colon, ids = rest.rpartition(":")
+    if not colon or not path:
+        return rest, None
+    whole = Path(rest) if base is None else base / rest
+    if whole.is_file():
+        return rest, None
+    first = Path(path) if base is None else base / path
+    if not first.exists():
+        raise UsageError(
+            f"{where} {text!r}: no file {rest!r}, and read as NAME=PATH:IDS no file {path!r} "
+            f"either (with ids {ids!r}); check the path, or name a view whose path holds ':' "
+            f'in a [views] table of complement.toml: {name} = {{path = "...", ids = "..."}}'
+        )
+    return path, ids or None
+
+
 def parse_views(
     value: Any, where: str = "--view", base: Path | None = None
 ) -> tuple[ViewSpec, ...]:
     """``--view NAME=PATH[:IDS]`` flags, or a ``[views]`` table (NAME = "PATH" or
-    NAME = {path = "PATH", ids = "IDS"}), as (name, path, ids) in the order given."""
+    NAME = {path = "PATH", ids = "IDS"}), as (name, path, ids) in the order given.
+
+    ``PATH:IDS`` is split at its last ``:`` unless the whole text names a file, so a path may
+    hold ``:``; when neither reading names a file the flag is refused here, naming both."""
     specs: list[ViewSpec] = []
     if isinstance(value, Mapping):
         for name, body in value.items():
@@ -107,10 +131,8 @@ def parse_views(
                 raise UsageError(
                     f"{where} {text!r}: give NAME=PATH or NAME=PATH:IDS, e.g. --view cf=cf.npy"
                 )
-            path, colon, ids = rest.rpartition(":")
-            if not colon or not path:
-                path, ids = rest, ""
-            specs.append((name.strip(), path, ids or None))
+            path, ids = _path_and_ids(text, name.strip(), rest, where, base)
+            specs.append((name.strip(), path, ids))
     else:
         raise UsageError(f"{where}: give views as NAME=PATH (repeat --view for each view)")
     seen: set[str] = set()

@@ -56,3 +56,26 @@ def test_parse_ints():
     for bad in ("a", "0", "-3", [1.5], True):
         with pytest.raises(UsageError):
             parse_ints(bad)
+
+
+def test_view_paths_may_hold_a_colon(tmp_path, monkeypatch):
+    from complement.values import parse_views
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "run_10:30.npy").write_bytes(b"")
+    (tmp_path / "sem.npy").write_bytes(b"")
+    (tmp_path / "ids.txt").write_text("1\n")
+    assert parse_views(["a=run_10:30.npy"]) == (("a", "run_10:30.npy", None),)
+    assert parse_views(["a=run_10:30.npy:ids.txt"]) == (("a", "run_10:30.npy", "ids.txt"),)
+    assert parse_views(["a=sem.npy:ids.txt"]) == (("a", "sem.npy", "ids.txt"),)
+    assert parse_views(["a=sem.npy:gone.txt"]) == (("a", "sem.npy", "gone.txt"),)  # loader's
+    assert parse_views(["a=gone.npy"]) == (("a", "gone.npy", None),)  # the loader's to refuse
+    with pytest.raises(UsageError) as info:
+        parse_views(["a=run_10:31.npy"])
+    msg = str(info.value)
+    assert "no file 'run_10:31.npy', and read as NAME=PATH:IDS no file 'run_10'" in msg, msg
+    assert "[views] table" in msg and "\n" not in msg
+    base = tmp_path / "cfg"
+    base.mkdir()
+    (base / "x:1.npy").write_bytes(b"")
+    assert parse_views(["b=x:1.npy"], base=base) == (("b", str(base / "x:1.npy"), None),)

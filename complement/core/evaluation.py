@@ -207,10 +207,13 @@ def prepare_eval(
     n_users: int | None = None,
     phase: str = "test",
     user_ok: npt.NDArray[np.bool_] | None = None,
+    split: Split | None = None,
 ) -> EvalData:
     """Build one phase from parallel log arrays (user codes, item index or -1, split part).
 
     ``user_ok`` (one flag per log user) removes users without a user vector; they are counted.
+    ``split`` (the split ``part`` comes from) names the cause when no user is left, where the
+    split is it (:meth:`Split.no_targets_hint`).
     """
     if phase not in PHASES:
         raise UsageError(f"unknown evaluation phase {phase!r}: choose test or valid")
@@ -238,7 +241,9 @@ def prepare_eval(
     eval_users = np.flatnonzero(evaluated).astype(np.int64)
     what = "test" if phase == "test" else "validation"
     if eval_users.size == 0:
-        hint = (
+        n_in_history = int(in_hist.sum())
+        hint = None if split is None else split.no_targets_hint(phase, int(t.sum()), n_in_history)
+        hint = hint or (
             (
                 "raise --test-frac or choose another --split"
                 if int(tgt_rows.sum()) == 0

@@ -21,7 +21,7 @@ Definitions (fixed; also in docs/definitions.md and every JSON report):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -48,6 +48,8 @@ class Split:
     test_frac: float | None
     valid_frac: float
     seed: int | None
+    #: user-temporal: the most train rows (before validation is carved out) any user has
+    max_user_train: int | None = field(default=None, compare=False, repr=False)
 
     @property
     def train(self) -> npt.NDArray[np.bool_]:
@@ -65,6 +67,42 @@ class Split:
     def fit(self) -> npt.NDArray[np.bool_]:
         """Train plus validation: the history a final model is scored from."""
         return np.asarray(self.part != TEST)
+
+    def no_targets_hint(self, phase: str, n_targets: int, n_in_history: int) -> str | None:
+        """Why no user has both a history and a target of ``phase`` (``test`` or ``valid``)
+        and what to do, where the split itself is the cause; None where it is not.
+
+        ``n_targets``: target rows of the phase among the candidate items; ``n_in_history``:
+        how many of those are already in their user's history (and so no targets).
+        """
+        if phase == "test":
+            if self.kind == "files" and n_targets > 0 and n_in_history == n_targets:
+                return (
+                    f"with --split files every test row ({n_targets} of {n_targets}) is already "
+                    "in its user's train history, so none is left to predict (are --train and "
+                    "--test the same file?); give --test the held-out interactions, absent "
+                    "from --train"
+                )
+            return None
+        n_valid = int(np.count_nonzero(self.part == VALID))
+        if n_valid > 0 or self.valid_frac <= 0 or self.kind != "user-temporal":
+            return None
+        most = self.max_user_train or 0
+        if most < 2:
+            return (
+                "the user-temporal split leaves no user 2 or more train rows, so none can give "
+                "one to validation; use --split temporal or --split random, or a log with more "
+                "interactions per user"
+            )
+        need = math.ceil(1000 / most) / 1000  # the smallest 3-decimal fraction with one row
+        while math.floor(need * most) < 1:
+            need += 0.001
+        return (
+            f"the user-temporal split gives each user floor({self.valid_frac:g} * its train "
+            f"rows) validation rows, which rounds down to 0 for every user here (none has more "
+            f"than {most} train rows); raise --valid-frac to at least {need:g}, or use --split "
+            "temporal or --split random"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -129,6 +167,7 @@ def make_split(
     ts = np.asarray(timestamps, dtype=np.float64)
     part = np.full(n, TRAIN, dtype=np.int8)
     vcut: float | None = None
+    max_train: int | None = None
     frac: float | None = test_frac
     if kind == "temporal":
         given = cutoff is not None
@@ -177,6 +216,7 @@ def make_split(
         sorted_part[rank >= n_train_u] = TEST
         sorted_part[(rank >= n_train_u - n_valid_u) & (rank < n_train_u)] = VALID
         part[order] = sorted_part
+        max_train = int(n_train_u.max())
         cutoff = None
         if not np.any(part == TEST):
             raise UsageError("user-temporal split: no user has 2 or more interactions, so no test")
@@ -207,4 +247,5 @@ def make_split(
         test_frac=frac,
         valid_frac=valid_frac,
         seed=seed,
+        max_user_train=max_train,
     )

@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from complement.errors import InputError
-from complement.io.files import require_file
+from complement.io.files import beyond_float32, require_file
 from complement.io.ids import canonical_ids, ids_from_series, load_ids
 from complement.io.npy import load_npy
 from complement.io.npz import load_npz
@@ -100,11 +100,15 @@ def check_matrix(arr: npt.NDArray[Any], what: str, path: Path) -> npt.NDArray[An
         raise InputError(
             f"{what} {path}: the array is empty (shape {arr.shape}); save an (n_items, dim) array"
         )
-    if arr.dtype != np.float32 and not isinstance(arr, np.memmap):
-        return np.ascontiguousarray(arr, dtype=np.float32)
-    if arr.dtype != np.float32:
-        return np.asarray(arr, dtype=np.float32)
-    return arr
+    if arr.dtype == np.float32:
+        return arr
+    try:
+        with np.errstate(over="raise"):  # finite values beyond float32's range
+            if not isinstance(arr, np.memmap):
+                return np.ascontiguousarray(arr, dtype=np.float32)
+            return np.asarray(arr, dtype=np.float32)
+    except FloatingPointError:
+        raise beyond_float32(arr, f"{what} {path}") from None
 
 
 def _read(

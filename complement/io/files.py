@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
+
+import numpy as np
+import numpy.typing as npt
 
 from complement.errors import InputError
 
 __all__ = [
     "PICKLE_HINT",
+    "beyond_float32",
     "human_size",
     "is_pickle",
     "physical_memory",
@@ -106,3 +110,25 @@ def shown_names(names: list[str], limit: int = 10) -> str:
 def _short(name: str, width: int = 60) -> str:
     text = repr(name)
     return text if len(text) <= width else text[: width - 4] + "...'"
+
+
+def beyond_float32(arr: npt.NDArray[Any], where: str) -> InputError:
+    """The refusal of finite values that float32, the type every view is computed in, cannot
+    hold (their magnitude is above about 3.4e38)."""
+    limit = float(np.finfo(np.float32).max)
+    big = np.zeros(arr.shape[0], dtype=bool)
+    largest = 0.0
+    with np.errstate(all="ignore"):  # a float128 beyond float64 is shown as inf, silently
+        for start in range(0, arr.shape[0], 65536):
+            block = np.abs(np.asarray(arr[start : start + 65536]))
+            over = np.isfinite(block) & (block > limit)
+            big[start : start + block.shape[0]] = over.reshape(block.shape[0], -1).any(axis=1)
+            if over.any():
+                largest = max(largest, float(block[over].max()))
+    rows = np.flatnonzero(big)
+    first = int(rows[0]) if rows.size else 0
+    return InputError(
+        f"{where}: {rows.size} rows (first: row {first}) hold finite values beyond float32's "
+        f"range (largest magnitude {largest:.3g}; float32 holds up to {limit:.3g}), and every "
+        "view is computed in float32; rescale the vectors (e.g. L2-normalise them) and save again"
+    )

@@ -1,8 +1,11 @@
 """Ids: canonical strings from arrays, polars columns and id files.
 
 Ids are compared as strings so that ``7`` (int), ``7.0`` (float) and ``"7"`` (text) name the
-same item; floats that are not exact integers, booleans and other types are refused. An id
-file is a ``.npy`` array (read by :mod:`complement.io.npy`) or text with one id per line.
+same item; floats that are not exact integers (or too large for their type to hold every
+integer: above 2^53 in float64, 2^24 in float32), empty text, booleans and other types are
+refused. Object arrays (the Python API, a pandas Series) are ids when their elements are all
+text or all integers. An id file is a ``.npy`` array (read by :mod:`complement.io.npy`) or
+text with one id per line.
 """
 
 from __future__ import annotations
@@ -17,10 +20,51 @@ from complement.errors import InputError
 from complement.io.files import PICKLE_HINT, is_pickle, require_file, sniff
 from complement.io.npy import MAGIC, load_npy
 
-__all__ = ["canonical_ids", "ids_from_series", "load_ids", "unique_ids_from_series"]
+__all__ = [
+    "canonical_ids",
+    "empty_count",
+    "ids_from_series",
+    "load_ids",
+    "unique_ids_from_series",
+]
 
-#: Floats above this are not exact integers any more (float64 has a 53-bit mantissa).
-_FLOAT_EXACT = 2.0**53
+
+def _exact_bits(dtype: np.dtype[Any]) -> int:
+    """Integers up to ``2**bits`` are exact in float ``dtype`` (float64: 53, float32: 24)."""
+    return int(np.finfo(dtype).nmant) + 1
+
+
+def _empty(ids: npt.NDArray[np.str_], where: str) -> npt.NDArray[np.str_]:
+    """``ids`` (canonical text), refused when one is empty (blank text names no item)."""
+    blank = ids == ""
+    if blank.any():
+        first = int(np.flatnonzero(blank)[0])
+        raise InputError(
+            f"{where}: {int(blank.sum())} ids are empty text (first at row {first}); every row "
+            "needs an id"
+        )
+    return ids
+
+
+def _objects(arr: npt.NDArray[Any], where: str) -> npt.NDArray[np.str_]:
+    """An object array (Python objects, as pandas gives text) whose elements are all text or
+    all integers, as canonical ids; anything else is refused."""
+    items = arr.tolist()
+    if all(isinstance(v, str) for v in items):
+        return canonical_ids(np.asarray(items, dtype=str).reshape(arr.shape), where)
+    integer = [isinstance(v, int | np.integer) and not isinstance(v, bool) for v in items]
+    if all(integer):
+        return np.asarray([str(int(v)) for v in items], dtype=str).reshape(arr.shape)
+    kinds = sorted({type(v).__name__ for v in items})
+    if any(integer) and any(isinstance(v, str) for v in items):
+        raise InputError(
+            f"{where}: ids mix text and integers (Python objects of types {', '.join(kinds)}); "
+            "give every id as text or every id as an integer"
+        )
+    raise InputError(
+        f"{where}: ids hold Python objects of types {', '.join(kinds[:5])}, not only text or "
+        "only integers; use integers or text"
+    )
 
 
 def canonical_ids(values: npt.NDArray[Any], where: str) -> npt.NDArray[np.str_]:
@@ -38,10 +82,12 @@ def canonical_ids(values: npt.NDArray[Any], where: str) -> npt.NDArray[np.str_]:
     if kind == "f":
         if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
             raise InputError(f"{where}: ids are non-integer floats; store ids as integers or text")
-        if arr.size and float(np.max(np.abs(arr))) > _FLOAT_EXACT:
+        bits = _exact_bits(arr.dtype)
+        if arr.size and float(np.max(np.abs(arr))) > 2.0**bits:
+            name = "floats" if arr.dtype == np.float64 else f"{arr.dtype} values"
             raise InputError(
-                f"{where}: ids are floats above 2^53, which cannot hold every integer exactly "
-                "(the ids may already be rounded); store ids as integers or text"
+                f"{where}: ids are {name} above 2^{bits}, which cannot hold every integer "
+                "exactly (the ids may already be rounded); store ids as integers or text"
             )
         return arr.astype(np.int64).astype(str)
     if kind == "S":
@@ -51,9 +97,11 @@ def canonical_ids(values: npt.NDArray[Any], where: str) -> npt.NDArray[np.str_]:
             raise InputError(
                 f"{where}: ids are bytes that are not UTF-8 text; store ids as integers or text"
             ) from None
-        return np.asarray(np.char.strip(np.asarray(decoded, dtype=str)), dtype=str)
+        return _empty(np.asarray(np.char.strip(np.asarray(decoded, dtype=str)), dtype=str), where)
     if kind == "U":
-        return np.asarray(np.char.strip(arr.astype(str)), dtype=str)
+        return _empty(np.asarray(np.char.strip(arr.astype(str)), dtype=str), where)
+    if kind == "O":
+        return _objects(arr, where)
     if kind == "b":
         raise InputError(f"{where}: ids are booleans; store ids as integers or text")
     raise InputError(f"{where}: ids have unsupported dtype {arr.dtype}; use integers or text")
@@ -98,16 +146,25 @@ def ids_from_series(series: Any, where: str) -> npt.NDArray[np.str_]:
     )
 
 
+def empty_count(series: Any) -> int:
+    """Rows of a polars Series with no id: nulls, and text that is blank once stripped."""
+    import polars as pl
+
+    empty = int(series.null_count())
+    if series.dtype == pl.String or isinstance(series.dtype, pl.Categorical | pl.Enum):
+        text = series.cast(pl.String).str.strip_chars()
+        empty += int((text == "").sum())
+    return empty
+
+
 def unique_ids_from_series(series: Any, where: str, column: str) -> npt.NDArray[np.str_]:
     """The key column of a metadata table: no empty ids, canonical, each id once.
 
     ``where`` names the table (``"item metadata PATH"``); ``column`` the key column.
     """
-    if series.null_count() > 0:
-        raise InputError(
-            f"{where}: column {column!r} has {series.null_count()} empty ids; every row "
-            "needs an id"
-        )
+    empty = empty_count(series)
+    if empty > 0:
+        raise InputError(f"{where}: column {column!r} has {empty} empty ids; every row needs an id")
     ids = ids_from_series(series, f"{where} column {column!r}")
     uniq, counts = np.unique(ids, return_counts=True)
     if (counts > 1).any():

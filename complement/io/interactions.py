@@ -2,7 +2,9 @@
 
 Column names are set by ``user_col``, ``item_col`` and ``time_col``; RecBole-style headers such
 as ``user_id:token`` match ``user_id``. Timestamps may be numbers (any unit, kept as given),
-datetimes, or text holding either; everything is converted to float64 seconds-or-units.
+datetimes, or text holding either; everything is converted to float64 seconds-or-units. Text
+dates with the day and month as numbers (``01/02/2020``: DD/MM or MM/DD?) are refused, and so
+is a column that mixes times with a UTC offset and times without one.
 """
 
 from __future__ import annotations
@@ -17,9 +19,15 @@ import numpy.typing as npt
 
 from complement.errors import InputError
 from complement.io.files import require_file as _require_file
-from complement.io.ids import canonical_ids, ids_from_series
+from complement.io.ids import canonical_ids, empty_count, ids_from_series
 from complement.io.parquet import polars_reason
-from complement.io.tables_in import Table, describe_columns, open_table, read_errors
+from complement.io.tables_in import (
+    Table,
+    describe_columns,
+    open_table,
+    read_errors,
+    separator_hint,
+)
 
 if TYPE_CHECKING:
     import polars as pl
@@ -31,6 +39,13 @@ __all__ = [
     "load_interactions",
     "load_split_files",
 ]
+
+#: dates such as 01/02/2020, 1.2.2020 or 01-02-20: day and month in either order
+_DAY_MONTH = r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(?:\D|$)"
+#: ISO 8601 datetimes with a UTC offset or Z, and without one
+_ISO_DATE = r"^\d{4}-\d{2}-\d{2}"
+_ZONED = _ISO_DATE + r"[T ].*(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
+_NAIVE = _ISO_DATE + r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?$"
 
 
 @dataclass(frozen=True, init=False)
@@ -106,8 +121,11 @@ def _resolve_column(columns: list[str], wanted: str, option: str, path: Path) ->
     matches = [c for c in columns if c.split(":", 1)[0] == wanted]
     if len(matches) == 1:
         return matches[0]
+    wrong = separator_hint(columns, path)
+    if wrong is not None:
+        raise InputError(f"interaction log {path}: {wrong}")
     raise InputError(
-        f"interaction log {path}: no column {wanted!r} ({describe_columns(columns)}); "
+        f"interaction log {path}: no column {wanted!r} ({describe_columns(columns, path)}); "
         f"name the right one with {option}"
     )
 
@@ -147,25 +165,37 @@ def _timestamp_values(series: pl.Series, path: Path, column: str) -> npt.NDArray
     elif dtype in (pl.Datetime, pl.Date) or isinstance(dtype, pl.Datetime):
         out = series.cast(pl.Datetime("us")).dt.epoch("s").cast(pl.Float64).to_numpy()
     elif dtype == pl.String:
+        series = series.str.strip_chars()
         as_num = series.cast(pl.Float64, strict=False)
         if as_num.null_count() == 0:
             out = as_num.to_numpy()
         else:
+            text = as_num.is_null()
+            day_month = (series.str.contains(_DAY_MONTH) & text).to_numpy()
+            if day_month.any():
+                raise InputError(
+                    f"interaction log {path}: column {column!r} holds dates written with the "
+                    f"day and month as numbers ({_first(series, day_month)}), which read as "
+                    "DD/MM or MM/DD alike; write them as ISO 8601 (YYYY-MM-DD) or unix seconds"
+                )
             try:
                 parsed = series.str.to_datetime(strict=True)
             except read_errors():  # polars raises ComputeError / InvalidOperationError
+                zoned = (series.str.contains(_ZONED) & text).to_numpy()
+                naive = (series.str.contains(_NAIVE) & text).to_numpy()
+                if zoned.any() and naive.any():
+                    raise InputError(
+                        f"interaction log {path}: column {column!r} mixes times with a UTC "
+                        f"offset ({_first(series, zoned)}) and times without one "
+                        f"({_first(series, naive)}); give every time an offset (Z for UTC) "
+                        "or none"
+                    ) from None
                 try:
                     loose = series.str.to_datetime(strict=False).is_null()
                 except read_errors():  # no datetime format could be inferred at all
                     loose = pl.Series([True] * series.len())
-                mask = (as_num.is_null() & loose).to_numpy()
-                rows = np.flatnonzero(mask)
-                if rows.size == 0:
-                    first = "numbers mixed with datetimes"
-                else:
-                    value = str(series[int(rows[0])])
-                    short = len(value) <= 32 and value.isprintable()
-                    first = f"first: {value!r}" if short else f"first on data row {rows[0] + 1}"
+                mask = (text & loose).to_numpy()
+                first = _first(series, mask) if mask.any() else "numbers mixed with datetimes"
                 raise InputError(
                     f"interaction log {path}: column {column!r} holds unparsable timestamps "
                     f"({first}); use unix seconds or ISO 8601 datetimes"
@@ -177,6 +207,15 @@ def _timestamp_values(series: pl.Series, path: Path, column: str) -> npt.NDArray
             "use unix seconds or ISO 8601 datetimes"
         )
     return np.asarray(out)
+
+
+def _first(series: pl.Series, mask: npt.NDArray[np.bool_]) -> str:
+    """The first value where ``mask`` holds, for a message: quoted when short and printable,
+    else its data row."""
+    row = int(np.flatnonzero(mask)[0])
+    value = str(series[row])
+    short = len(value) <= 32 and value.isprintable()
+    return f"first: {value!r}" if short else f"first on data row {row + 1}"
 
 
 def _ids(series: pl.Series, path: Path, column: str) -> npt.NDArray[np.str_]:
@@ -199,7 +238,7 @@ def id_codes(
     import polars as pl
 
     where = f"interaction log {path} column {column!r}"
-    nulls = series.null_count()
+    nulls = empty_count(series)
     if nulls > 0:
         raise InputError(
             f"interaction log {path}: column {column!r} has {nulls} empty ids; "

@@ -66,7 +66,7 @@ def _column(columns: list[str], wanted: str, option: str, path: Path) -> str:
     if len(matches) == 1:
         return matches[0]
     raise InputError(
-        f"item metadata {path}: no column {wanted!r} ({describe_columns(columns)}); "
+        f"item metadata {path}: no column {wanted!r} ({describe_columns(columns, path)}); "
         f"name the right one with {option}"
     )
 

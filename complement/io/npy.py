@@ -172,6 +172,12 @@ def load_npy(path: Path, what: str, *, mmap: bool) -> npt.NDArray[Any]:
             have = size - header.offset
             if have < header.nbytes:
                 raise _truncated(where, header, max(have, 0), fix)
+            if have > header.nbytes:
+                raise InputError(
+                    f"{where}: not a valid .npy array (its header declares {header.describe()}, "
+                    f"but {human_size(have - header.nbytes)} more follow: perhaps several arrays "
+                    "were saved into one file); save one array per file with numpy.save"
+                )
             if header.nbytes == 0:
                 return np.empty(header.shape, dtype=header.dtype)
             if mmap and size > MMAP_BYTES and header.shape:

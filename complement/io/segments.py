@@ -198,7 +198,7 @@ def load_segment_labels(
         col = _match(columns, column)
         if key is None:
             raise InputError(
-                f"{what} {p}: no key column {key_col!r} ({describe_columns(columns)}); name it "
+                f"{what} {p}: no key column {key_col!r} ({describe_columns(columns, p)}); name it "
                 f"with {key_option}"
             )
         if col is None:

@@ -18,8 +18,8 @@ import numpy as np
 import numpy.typing as npt
 
 from complement.errors import InputError
-from complement.io.files import shown_names
-from complement.io.ids import ids_from_series
+from complement.io.files import beyond_float32, shown_names
+from complement.io.ids import empty_count, ids_from_series
 from complement.io.parquet import parquet_columns, polars_reason, read_parquet
 
 if TYPE_CHECKING:
@@ -31,6 +31,8 @@ __all__ = ["ID_COLUMNS", "load_parquet", "load_text_table"]
 ID_COLUMNS = ("item_id", "id", "user_id")
 _HEADER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_:. -]{0,63}")
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 Matrix = npt.NDArray[Any]
 Ids = npt.NDArray[np.str_]
@@ -55,9 +57,10 @@ def _id_column(names: list[str], vectors: list[str], where: str) -> str:
 
 def _ids(frame: pl.DataFrame, id_col: str, where: str) -> Ids:
     ids = frame[id_col]
-    if ids.null_count() > 0:
+    empty = empty_count(ids)
+    if empty > 0:
         raise InputError(
-            f"{where}: id column {id_col!r} has {ids.null_count()} empty ids; every row needs an id"
+            f"{where}: id column {id_col!r} has {empty} empty ids; every row needs an id"
         )
     return ids_from_series(ids, f"{where} id column {id_col!r}")
 
@@ -76,8 +79,22 @@ def _columns_matrix(frame: pl.DataFrame, vectors: list[str], where: str, fix: st
                 f"{where}: column {name!r} has {nulls} empty values; every row needs a number "
                 "in every vector column"
             )
+    wide = [c for c in vectors if frame.schema[c] == pl.Float64]
+    if wide:
+        largest = frame.select(
+            [pl.col(c).filter(pl.col(c).is_finite()).abs().max() for c in wide]
+        ).row(0)
+        if any(v is not None and v > _FLOAT32_MAX for v in largest):
+            raise beyond_float32(frame.select(wide).to_numpy(), where)
     values = frame.select([pl.col(c).cast(pl.Float32) for c in vectors]).to_numpy()
     return np.ascontiguousarray(values, dtype=np.float32)
+
+
+def _beyond_float32(values: pl.Series) -> bool:
+    """Whether float64 values hold a finite one that float32 cannot (polars' cast to float32
+    would turn it into infinity)."""
+    largest = values.filter(values.is_finite()).abs().max()
+    return largest is not None and float(largest) > _FLOAT32_MAX  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------------- parquet
@@ -165,6 +182,8 @@ def _list_matrix(frame: pl.DataFrame, vec: str, where: str) -> Matrix:
             f"{where}: vectors in column {vec!r} are empty (dimension 0); store (n_items, dim) "
             "vectors"
         )
+    if inner == pl.Float64 and _beyond_float32(col.explode()):
+        raise beyond_float32(col.cast(pl.Array(pl.Float64, width)).to_numpy(), where)
     try:
         matrix = np.asarray(col.cast(pl.Array(pl.Float32, width)).to_numpy(), dtype=np.float32)
     except _read_errors():
@@ -191,10 +210,18 @@ def load_text_table(path: Path, what: str, *, vector_cols: str | None = None) ->
     """Vectors and ids of a CSV (``.csv``) or TSV (any other suffix) table with a header row.
 
     The vector columns are those matching ``vector_cols``, or every column but the id column.
+    Spaces around the header's names and the numbers are ignored (``item_id, d0``), as are
+    blank lines at the end of the file.
     """
     import polars as pl
 
-    from complement.io.tables_in import csv_quote_char
+    from complement.io.tables_in import (
+        csv_quote_char,
+        drop_trailing_blank_rows,
+        separator_hint,
+        stripped_names,
+        trailing_blank_lines,
+    )
 
     kind = "CSV" if path.suffix.lower() == ".csv" else "TSV"
     where = f"{what} {path}"
@@ -202,14 +229,19 @@ def load_text_table(path: Path, what: str, *, vector_cols: str | None = None) ->
     options: dict[str, Any] = {"separator": sep, "quote_char": csv_quote_char(path, sep)}
     unreadable = f"{where}: not a readable {kind} table"
     try:
-        names = pl.scan_csv(path, infer_schema_length=0, **options).collect_schema().names()
+        raw = pl.scan_csv(path, infer_schema_length=0, **options).collect_schema().names()
     except _read_errors() as exc:
         raise InputError(f"{unreadable} ({polars_reason(exc)}); re-write it") from None
+    renamed = stripped_names(raw)
+    names = [renamed.get(c, c) for c in raw]
     if names and all(_NUMBER.fullmatch(c.strip()) for c in names):
         raise InputError(
             f"{where}: its first line holds numbers, not column names; add a header row naming "
             "the id column and the vector columns (item_id,d0,d1,...)"
         )
+    wrong = separator_hint(names, path)
+    if wrong is not None:
+        raise InputError(f"{where}: {wrong}")
     if vector_cols is not None:
         vectors = [c for c in names if fnmatchcase(c, vector_cols)]
         if not vectors:
@@ -232,18 +264,18 @@ def load_text_table(path: Path, what: str, *, vector_cols: str | None = None) ->
             "every column but the id column is read as a dimension: name the vector columns "
             "with --vector-cols"
         )
+    original = {new: old for old, new in renamed.items()}
+    read = _TextRead(path, options, {c: original.get(c, c) for c in [id_col, *vectors]})
     try:
-        frame = pl.read_csv(
-            path,
-            columns=[id_col, *vectors],
-            schema_overrides={c: pl.Float64 for c in vectors},
-            infer_schema_length=10000,
-            **options,
-        )
+        frame = read.frame(id_col, vectors)
     except _read_errors() as exc:
-        raise _not_numbers(path, where, options, vectors, fix) or InputError(
-            f"{unreadable} ({polars_reason(exc)}); re-write it"
-        ) from None
+        padded = read.padded(id_col, vectors)  # numbers with spaces around them
+        if padded is None:
+            raise read.not_numbers(where, vectors, fix) or InputError(
+                f"{unreadable} ({polars_reason(exc)}); re-write it"
+            ) from None
+        frame = padded
+    frame = drop_trailing_blank_rows(frame, trailing_blank_lines(path))
     if frame.height == 0:
         raise InputError(
             f"{where}: the table is empty (0 rows); write one row per item, an id and a vector"
@@ -251,25 +283,78 @@ def load_text_table(path: Path, what: str, *, vector_cols: str | None = None) ->
     return _columns_matrix(frame, vectors, where, fix), _ids(frame, id_col, where)
 
 
-def _not_numbers(
-    path: Path, where: str, options: dict[str, Any], vectors: list[str], fix: str
-) -> InputError | None:
-    """After a failed read: the first vector column with a value that is not a number."""
-    import polars as pl
+class _TextRead:
+    """Columns of a text table read by polars under the names the loader uses (``names``:
+    the name used -> the name in the file, which may have spaces around it)."""
 
-    try:
-        text = pl.read_csv(path, columns=vectors, infer_schema_length=0, **options)
-        for name in vectors:
-            col = text[name]
-            bad = (col.cast(pl.Float64, strict=False).is_null() & col.is_not_null()).to_numpy()
-            if bad.any():
-                row = int(np.flatnonzero(bad)[0]) + 1
-                some = int(bad.sum()) < col.len() - col.null_count()  # a few typos, not text
-                return InputError(
-                    f"{where}: column {name!r} holds {int(bad.sum())} values that are not "
-                    f"numbers (first on data row {row}); "
-                    f"{'fix or remove those rows' if some else fix}"
-                )
-    except _read_errors():
+    def __init__(self, path: Path, options: dict[str, Any], names: dict[str, str]) -> None:
+        self.path, self.options, self.names = path, options, names
+
+    def _read(self, columns: list[str], **kwargs: Any) -> pl.DataFrame:
+        import polars as pl
+
+        frame = pl.read_csv(
+            self.path, columns=[self.names[c] for c in columns], **kwargs, **self.options
+        )
+        return frame.rename({self.names[c]: c for c in columns if self.names[c] != c})
+
+    def frame(self, id_col: str, vectors: list[str]) -> pl.DataFrame:
+        """The id column (types inferred) and the vectors read as float64."""
+        import polars as pl
+
+        return self._read(
+            [id_col, *vectors],
+            schema_overrides={self.names[c]: pl.Float64 for c in vectors},
+            infer_schema_length=10000,
+        )
+
+    def _numbers(self, vectors: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """(the vectors as text, the same as numbers once stripped of spaces: null where not
+        a number or empty)."""
+        import polars as pl
+
+        text = self._read(vectors, infer_schema_length=0)
+        numbers = text.select(
+            [pl.col(c).str.strip_chars().cast(pl.Float64, strict=False) for c in vectors]
+        )
+        return text, numbers
+
+    def padded(self, id_col: str, vectors: list[str]) -> pl.DataFrame | None:
+        """After a failed read: the table when every vector value is a number once stripped
+        of spaces (or empty), else None."""
+        import polars as pl
+
+        try:
+            text, numbers = self._numbers(vectors)
+            for name in vectors:
+                if _not_number_rows(text[name], numbers[name]).any():
+                    return None
+            ids = self._read([id_col], infer_schema_length=10000)
+        except _read_errors():
+            return None
+        return pl.concat([ids, numbers], how="horizontal")
+
+    def not_numbers(self, where: str, vectors: list[str], fix: str) -> InputError | None:
+        """After a failed read: the first vector column with a value that is not a number."""
+        try:
+            text, numbers = self._numbers(vectors)
+            for name in vectors:
+                col = text[name]
+                bad = _not_number_rows(col, numbers[name])
+                if bad.any():
+                    row = int(np.flatnonzero(bad)[0]) + 1
+                    some = int(bad.sum()) < col.len() - col.null_count()  # a few typos
+                    return InputError(
+                        f"{where}: column {name!r} holds {int(bad.sum())} values that are not "
+                        f"numbers (first on data row {row}); "
+                        f"{'fix or remove those rows' if some else fix}"
+                    )
+        except _read_errors():
+            return None
         return None
-    return None
+
+
+def _not_number_rows(text: pl.Series, numbers: pl.Series) -> npt.NDArray[np.bool_]:
+    """Rows whose text is neither empty nor a number (spaces around it allowed)."""
+    blank = text.is_null() | (text.str.strip_chars() == "")
+    return np.asarray((numbers.is_null() & ~blank).to_numpy(), dtype=bool)

@@ -122,6 +122,11 @@ def _numpy(value: Any, name: str, where: str) -> npt.NDArray[Any]:
         raise InputError(f"{where}: {label} is sparse; save a dense one (tensor.to_dense())")
     if value.is_quantized:
         raise InputError(f"{where}: {label} is quantized; save a float one (tensor.dequantize())")
+    if value.is_meta:
+        raise InputError(
+            f"{where}: {label} is a meta tensor, which holds a shape but no data; save the "
+            "tensor once it holds its values (load the model's weights before saving)"
+        )
     tensor = value.detach()
     if tensor.dtype == torch.bfloat16:
         tensor = tensor.to(torch.float32)

@@ -2,11 +2,14 @@
 
 Rows are user ids by the same rules as item embeddings; their dimension must equal that of the
 view's item embeddings (scores are inner products). Users of the log without a row are marked
-in a mask; more than ``max_missing`` of them is refused (usually mismatched ids).
+in a mask; more than ``max_missing`` of them is refused (usually mismatched ids). Vectors
+without ids (row ``i`` is user ``i``) are refused when the log's user ids look shifted against
+the row numbers (most often ids that start at 1), as item views are (:func:`join_views`).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +30,32 @@ class UserVectors:
     have: npt.NDArray[np.bool_]
 
 
+def row_shift(n_rows: int, log_user_ids: npt.NDArray[np.str_]) -> tuple[int, int, int]:
+    """How the log's user ids match row numbers ``0 .. n_rows-1``: (shift, users that match
+    with it, users that match as given). The shift is 0 unless some shift ``d`` (row ``i`` is
+    user ``i + d``) matches more users than none does, and at least half of the smaller side
+    (the rule :func:`complement.io.views.join_views` names item shifts by)."""
+    try:
+        ids = log_user_ids.astype(np.int64)
+    except (ValueError, OverflowError):
+        return 0, 0, 0
+    if ids.size == 0 or n_rows == 0:
+        return 0, 0, 0
+
+    def matches(delta: int) -> int:  # users whose id minus delta is a row number
+        return int(np.count_nonzero((ids >= delta) & (ids - delta < n_rows)))
+
+    same = matches(0)
+    need = max(2, math.ceil(0.5 * min(n_rows, int(ids.size))))
+    best, best_delta = same, 0
+    for delta in dict.fromkeys((1, -1, int(ids.min()), int(ids.max()) - (n_rows - 1))):
+        if delta != 0 and (hits := matches(delta)) > best:
+            best, best_delta = hits, delta
+    if best_delta == 0 or best < need:
+        return 0, same, same
+    return best_delta, best, same
+
+
 def align_user_vectors(
     emb: Embeddings,
     log_user_ids: npt.NDArray[np.str_],
@@ -35,10 +64,13 @@ def align_user_vectors(
     item_path: str,
     option: str,
     max_missing: float | None,
+    positional_ids: bool = False,
 ) -> UserVectors:
     """Align ``emb`` (user embeddings of one view) to ``log_user_ids``.
 
-    ``option`` is the view's flag prefix (``sem`` or ``cf``) named in messages.
+    ``option`` is the view's flag prefix (``sem`` or ``cf``) named in messages. Vectors
+    without ids whose row numbers look shifted against the log's user ids are refused unless
+    ``positional_ids``.
     """
     role, path = emb.role, emb.path
     if emb.shape[1] != item_dim:
@@ -47,6 +79,18 @@ def align_user_vectors(
             f"embeddings {item_path} (dimension {item_dim}); user and item vectors of a "
             "view must come from the same model"
         )
+    if emb.ids_from_rows and not positional_ids:
+        delta, best, same = row_shift(emb.shape[0], log_user_ids)
+        if delta != 0:
+            shift = "one" if abs(delta) == 1 else str(abs(delta))
+            why = " (row numbers start at 0; user ids often start at 1)" if delta == 1 else ""
+            raise InputError(
+                f"{role} embeddings {path}: has no ids (its rows are numbered "
+                f"0..{emb.shape[0] - 1}), and the log's user ids look shifted by {shift} "
+                f"against them: {best} of the log's {log_user_ids.shape[0]} users match if row "
+                f"i is user id i{delta:+d}, {same} as given{why}; give the users' ids with "
+                f"--{option}-users-ids, or pass --positional-ids if row i really is user i"
+            )
     pos = map_ids(emb.ids, log_user_ids)
     have = pos >= 0
     if not have.any():

@@ -19,7 +19,16 @@ import numpy.typing as npt
 from complement.errors import InputError, UsageError
 from complement.io.embeddings import Embeddings
 
-__all__ = ["Views", "join_views", "map_ids", "row_status", "sort_ids", "valid_rows"]
+__all__ = [
+    "RowChecks",
+    "Views",
+    "join_views",
+    "map_ids",
+    "row_checks",
+    "row_status",
+    "sort_ids",
+    "valid_rows",
+]
 
 _BLOCK = 65536
 
@@ -71,19 +80,74 @@ def map_ids(universe: npt.NDArray[np.str_], query: npt.NDArray[np.str_]) -> npt.
     return np.where(found, order[pos_c], -1).astype(np.int64)
 
 
-def row_status(
-    matrix: npt.NDArray[Any], metric: str
-) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
-    """Per row: (has NaN/inf, is all-zero under cosine). Block-wise, so mmaps stay cheap."""
+#: float32's largest value: rows whose squared norm exceeds it overflow inner products.
+_F32_MAX = float(np.finfo(np.float32).max)
+#: rows of float64 copies made to compute norms (a few MB, never the whole block)
+_NORM_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RowChecks:
+    """Per row of a view: what makes it unusable under a metric (all False where fine).
+
+    ``nonfinite``: a NaN or infinite value. ``zero`` (cosine): all zeros. ``tiny`` (cosine):
+    not all zeros, but a norm so small that ``1/norm`` overflows float32, so the row cannot be
+    normalised (values near float32's smallest). ``huge`` (ip): a norm whose square exceeds
+    float32's range, so the row's inner products overflow.
+    """
+
+    nonfinite: npt.NDArray[np.bool_]
+    zero: npt.NDArray[np.bool_]
+    tiny: npt.NDArray[np.bool_]
+    huge: npt.NDArray[np.bool_]
+    norms: npt.NDArray[np.float64]
+
+
+def _squared_norms(block: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
+    """Squared L2 norm of each row in float64, as :func:`complement.retrieval.inverse_norms`
+    computes it (float64 copies of a few MB at a time)."""
+    out = np.empty(block.shape[0], dtype=np.float64)
+    rows = max(1, _NORM_BYTES // (8 * max(1, int(block.shape[1]))))
+    for start in range(0, block.shape[0], rows):
+        part = np.asarray(block[start : start + rows], dtype=np.float64)
+        out[start : start + part.shape[0]] = np.einsum("ij,ij->i", part, part)
+    return out
+
+
+def row_checks(matrix: npt.NDArray[Any], metric: str) -> RowChecks:
+    """:class:`RowChecks` of every row. Block-wise, so mmaps stay cheap."""
     n = matrix.shape[0]
     nonfinite = np.zeros(n, dtype=bool)
     zero = np.zeros(n, dtype=bool)
+    sq = np.zeros(n, dtype=np.float64)
     for start in range(0, n, _BLOCK):
         block = np.asarray(matrix[start : start + _BLOCK])
-        nonfinite[start : start + block.shape[0]] = ~np.isfinite(block).all(axis=1)
+        stop = start + block.shape[0]
+        nonfinite[start:stop] = ~np.isfinite(block).all(axis=1)
         if metric == "cosine":
-            zero[start : start + block.shape[0]] = ~np.any(block != 0, axis=1)
-    return nonfinite, zero & ~nonfinite
+            zero[start:stop] = ~np.any(block != 0, axis=1)
+        with np.errstate(over="ignore", invalid="ignore"):  # NaN/inf rows are flagged above
+            sq[start:stop] = _squared_norms(block)
+    zero &= ~nonfinite
+    tiny = np.zeros(n, dtype=bool)
+    huge = np.zeros(n, dtype=bool)
+    ok = ~nonfinite & ~zero
+    if metric == "cosine":
+        with np.errstate(divide="ignore", over="ignore"):
+            inverse = (1.0 / np.sqrt(sq)).astype(np.float32)  # as inverse_norms stores it
+        tiny = ok & ~np.isfinite(inverse)
+    else:
+        huge = ok & (sq > _F32_MAX)
+    return RowChecks(nonfinite, zero, tiny, huge, np.sqrt(sq))
+
+
+def row_status(
+    matrix: npt.NDArray[Any], metric: str
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Per row: (has NaN/inf, has no cosine under cosine: all zeros, or a norm that underflows
+    float32). Block-wise, so mmaps stay cheap."""
+    checks = row_checks(matrix, metric)
+    return checks.nonfinite, checks.zero | checks.tiny
 
 
 def _describe(ids: npt.NDArray[np.str_], mask: npt.NDArray[np.bool_]) -> str:
@@ -106,14 +170,16 @@ def valid_rows(
     """Which shared items every view can score: (keep mask, counts dropped per view).
 
     ``views`` holds (embeddings, row of each shared item, name in the counts, name in
-    messages). NaN/infinite rows, and all-zero rows under cosine, are refused, or with
-    ``drop_invalid`` left out; fewer than 2 items left is refused.
+    messages). NaN/infinite rows, and under cosine all-zero rows and rows whose norm
+    underflows float32 (counted as zero rows), are refused, or with ``drop_invalid`` left out;
+    under ip, rows whose inner products overflow float32 are always refused; fewer than 2
+    items left is refused.
     """
     dropped: dict[str, int] = {}
     bad = np.zeros(shared.shape[0], dtype=bool)
     for emb, idx, name, what in views:
-        nonfinite_all, zero_all = row_status(emb.matrix, metric)
-        nonfinite, zero = nonfinite_all[idx], zero_all[idx]
+        checks = row_checks(emb.matrix, metric)
+        nonfinite, zero, tiny = checks.nonfinite[idx], checks.zero[idx], checks.tiny[idx]
         if not drop_invalid:
             if nonfinite.any():
                 raise InputError(
@@ -125,6 +191,22 @@ def valid_rows(
                     f"{what}: {_describe(shared, zero)} are all zeros, which have no cosine; "
                     "pass --drop-invalid to leave those items out, or --metric ip"
                 )
+            if tiny.any():
+                raise InputError(
+                    f"{what}: {_describe(shared, tiny)} have a norm below {1 / _F32_MAX:.2g}, "
+                    "too small for float32 (1/norm overflows), so they have no cosine; rescale "
+                    "the vectors (e.g. L2-normalise them), or pass --drop-invalid to leave "
+                    "those items out"
+                )
+        huge = checks.huge[idx]
+        if huge.any():  # not a bad row but a bad scale: never dropped
+            raise InputError(
+                f"{what}: {_describe(shared, huge)} have a norm above {math.sqrt(_F32_MAX):.2g} "
+                f"(largest {float(checks.norms[idx][huge].max()):.3g}), so their inner products "
+                "overflow float32 under --metric ip; rescale the vectors (e.g. divide them by a "
+                "constant), or use --metric cosine"
+            )
+        zero = zero | tiny
         dropped[f"{name}_nonfinite"] = int(nonfinite.sum())
         if metric == "cosine":
             dropped[f"{name}_zero"] = int(zero.sum())

@@ -141,6 +141,7 @@ class Context:
             item_path=str(self.settings.get("semantic" if view == "sem" else "collaborative")),
             option=view,
             max_missing=self.settings.get("max_missing"),
+            positional_ids=bool(self.settings.get("positional_ids")),
         )
 
     @cached_property
@@ -176,6 +177,7 @@ class Context:
             "n_users": int(log.user_ids.shape[0]),
             "user_ok": self.user_ok,
         }
+        common["split"] = split
         test = prepare_eval(log.users, index, split.part, phase="test", **common)
         valid: EvalData | None = None
         valid_error: str | None = None

@@ -90,6 +90,7 @@ class ManyContext:
             self.views.n_items,
             n_users=int(self.log.user_ids.shape[0]),
             phase="test",
+            split=self.split,
         )
         return ev, split_summary(self.split, ev)
 

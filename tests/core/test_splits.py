@@ -66,3 +66,34 @@ def test_files_and_bad_values():
         make_split("sideways", users, ts)
     with pytest.raises(UsageError, match="empty"):
         make_split("temporal", users[:0], ts[:0])
+
+
+def test_no_validation_rows_named_when_the_per_user_split_rounds_them_down():
+    users = np.repeat(np.arange(30), 10)  # 10 interactions each: 8 train rows
+    ts = np.arange(300, dtype=float)
+    s = make_split("user-temporal", users, ts, test_frac=0.2, valid_frac=0.1)
+    assert not s.valid.any()
+    hint = s.no_targets_hint("valid", 0, 0)
+    assert hint is not None and "set --valid-frac > 0" not in hint
+    assert "floor(0.1 * its train rows)" in hint and "none has more than 8 train rows" in hint
+    assert "raise --valid-frac to at least 0.125" in hint
+    enough = make_split("user-temporal", users, ts, test_frac=0.2, valid_frac=0.125)
+    assert enough.valid.sum() == 30  # the suggested fraction gives every user one row
+    odd = make_split("user-temporal", np.repeat(np.arange(3), 8), np.arange(24.0), valid_frac=0.1)
+    need = float(odd.no_targets_hint("valid", 0, 0).split("at least ")[1].split(",")[0])
+    again = make_split("user-temporal", np.repeat(np.arange(3), 8), np.arange(24.0),
+                       valid_frac=need)  # fmt: skip
+    assert again.valid.any()
+    none = make_split("user-temporal", users, ts, valid_frac=0.0)
+    assert none.no_targets_hint("valid", 0, 0) is None  # "set --valid-frac > 0" is right
+    assert enough.no_targets_hint("valid", 0, 0) is None
+
+
+def test_files_split_whose_test_rows_are_all_in_history_is_named():
+    users = np.tile(np.arange(3), 2)
+    s = make_split("files", users, np.zeros(6), n_train_rows=3)
+    hint = s.no_targets_hint("test", 3, 3)
+    assert hint is not None and "every test row (3 of 3) is already in its user's train" in hint
+    assert "same file" in hint and "--test-frac" not in hint
+    assert s.no_targets_hint("test", 3, 1) is None
+    assert make_split("user-temporal", users, np.arange(6.0)).no_targets_hint("test", 3, 3) is None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import polars as pl
 import pytest
 
 from complement.errors import InputError
-from complement.io import join_views, load_embeddings, load_ids
+from complement.io import canonical_ids, join_views, load_embeddings, load_ids
 
 
 def save(tmp_path, name, arr):
@@ -340,3 +342,141 @@ def test_parquet_categorical_binary_and_decimal_ids(tmp_path):
     ):
         pl.DataFrame({"item_id": ids, "vec": vec}).write_parquet(tmp_path / "c.parquet")
         assert load_embeddings(tmp_path / "c.parquet").ids.tolist() == ["7", "8"]
+
+
+def test_npy_with_data_after_the_array_is_refused(tmp_path):
+    a = np.ones((4, 3), dtype=np.float32)
+    with (tmp_path / "two.npy").open("wb") as fh:
+        np.save(fh, a)
+        np.save(fh, a * 2)  # a second array the header does not declare
+    with pytest.raises(InputError, match="several arrays were saved into one file") as info:
+        load_embeddings(tmp_path / "two.npy")
+    assert "\n" not in str(info.value)
+    with (tmp_path / "ids.npy").open("wb") as fh:
+        np.save(fh, np.arange(4))
+        fh.write(b"\x00" * 8)
+    with pytest.raises(InputError, match=r"of data, but 8 bytes more follow"):
+        load_ids(tmp_path / "ids.npy")
+
+
+def test_float64_values_beyond_float32_are_refused_without_a_warning(tmp_path):
+    m = np.random.default_rng(0).standard_normal((5, 3))
+    m[3, 1] = 1e39  # finite in float64, infinite in float32
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(InputError) as info:
+            load_embeddings(save(tmp_path, "big.npy", m))
+    msg = str(info.value)
+    assert "1 rows (first: row 3) hold finite values beyond float32's range" in msg, msg
+    assert "NaN" not in msg and "1e+39" in msg
+    ok = np.random.default_rng(0).standard_normal((5, 3))  # float64 within range: unchanged
+    np.testing.assert_array_equal(
+        load_embeddings(save(tmp_path, "ok.npy", ok)).matrix, ok.astype(np.float32)
+    )
+
+
+def _join_quietly(sem, cf, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return join_views(sem, cf, **kwargs)
+
+
+def test_rows_whose_norm_underflows_float32_have_no_cosine(tmp_path):
+    rng = np.random.default_rng(2)
+    s = rng.standard_normal((6, 8)).astype(np.float32)
+    s[2] = (rng.standard_normal(8) * 1e-42).astype(np.float32)  # denormal, norm ~3e-42
+    c = rng.standard_normal((6, 4)).astype(np.float32)
+    es = load_embeddings(save(tmp_path, "s.npy", s))
+    ec = load_embeddings(save(tmp_path, "c.npy", c))
+    assert np.any(es.matrix[2] != 0)  # not all zeros: the old check let it through
+    with pytest.raises(InputError) as info:
+        _join_quietly(es, ec)
+    msg = str(info.value)
+    assert "1 rows (first ids: 2) have a norm below 2.9e-39" in msg, msg
+    assert "--drop-invalid" in msg
+    v = _join_quietly(es, ec, drop_invalid=True)
+    assert v.ids.tolist() == ["0", "1", "3", "4", "5"]
+    assert v.dropped["semantic_zero"] == 1 and v.dropped["total"] == 1
+    assert _join_quietly(es, ec, metric="ip").n_items == 6  # inner products need no norm
+
+
+def test_inner_products_that_overflow_float32_are_refused(tmp_path):
+    rng = np.random.default_rng(3)
+    s = rng.standard_normal((6, 8)).astype(np.float32)
+    c = (rng.standard_normal((6, 4)) * 1e30).astype(np.float32)
+    es = load_embeddings(save(tmp_path, "s.npy", s))
+    ec = load_embeddings(save(tmp_path, "c.npy", c))
+    for drop in (False, True):  # a scale, not a bad row: never dropped
+        with pytest.raises(InputError) as info:
+            _join_quietly(es, ec, metric="ip", drop_invalid=drop)
+        msg = str(info.value)
+        assert "have a norm above 1.8e+19" in msg and "overflow float32 under --metric ip" in msg
+    v = _join_quietly(es, ec)  # cosine normalises them: fine
+    assert v.n_items == 6 and v.dropped["total"] == 0
+
+
+def test_exact_integer_float_ids_by_float_width(tmp_path):
+    m = save(tmp_path, "a.npy", np.ones((3, 2), dtype=np.float32))
+    np.save(tmp_path / "f32.npy", (np.arange(3) * 1e6 + 16777217).astype(np.float32))
+    with pytest.raises(InputError, match=r"ids are float32 values above 2\^24"):
+        load_embeddings(m, tmp_path / "f32.npy")
+    np.save(tmp_path / "f16.npy", np.array([1, 2, 4000], dtype=np.float16))
+    with pytest.raises(InputError, match=r"float16 values above 2\^11"):
+        load_embeddings(m, tmp_path / "f16.npy")
+    np.save(tmp_path / "ok32.npy", np.array([1, 2, 2**24], dtype=np.float32))
+    assert load_embeddings(m, tmp_path / "ok32.npy").ids.tolist() == ["1", "2", "16777216"]
+    pl.DataFrame(
+        {"item_id": pl.Series([1.0, 2.0, 2.0**25], dtype=pl.Float32), "vec": [[1.0]] * 3}
+    ).write_parquet(tmp_path / "f32.parquet")
+    with pytest.raises(InputError, match=r"float32 values above 2\^24"):
+        load_embeddings(tmp_path / "f32.parquet")
+
+
+def test_empty_ids_refused_in_every_format(tmp_path):
+    m = np.ones((3, 2), dtype=np.float32)
+    a = save(tmp_path, "a.npy", m)
+    np.save(tmp_path / "ids.npy", np.array(["7", "", "9"]))
+    with pytest.raises(InputError, match=r"1 ids are empty text \(first at row 1\)"):
+        load_embeddings(a, tmp_path / "ids.npy")
+    np.save(tmp_path / "blank.npy", np.array([b"7", b"  ", b"9"]))
+    with pytest.raises(InputError, match="empty text"):
+        load_embeddings(a, tmp_path / "blank.npy")
+    np.savez(tmp_path / "e.npz", embeddings=m, ids=np.array(["", "x", "y"]))
+    with pytest.raises(InputError, match="empty text"):
+        load_embeddings(tmp_path / "e.npz")
+    pl.DataFrame({"item_id": ["a", " ", "c"], "vec": m.tolist()}).write_parquet(
+        tmp_path / "e.parquet"
+    )
+    with pytest.raises(InputError, match="id column 'item_id' has 1 empty ids"):
+        load_embeddings(tmp_path / "e.parquet")
+    (tmp_path / "ids.txt").write_text("7\n\n9\n")
+    with pytest.raises(InputError, match="line 2 is empty"):
+        load_embeddings(a, tmp_path / "ids.txt")
+
+
+def test_object_arrays_of_text_or_integers_are_ids():
+    text = np.array(["a", "b", " c "], dtype=object)
+    assert canonical_ids(text, "ids").tolist() == ["a", "b", "c"]
+    ints = np.array([7, np.int64(8), 2**70], dtype=object)
+    assert canonical_ids(ints, "ids").tolist() == ["7", "8", str(2**70)]
+    with pytest.raises(InputError, match="ids mix text and integers"):
+        canonical_ids(np.array(["a", 1], dtype=object), "ids")
+    with pytest.raises(InputError, match="Python objects of types"):
+        canonical_ids(np.array([1.5, None], dtype=object), "ids")
+    with pytest.raises(InputError, match="empty text"):
+        canonical_ids(np.array(["a", ""], dtype=object), "ids")
+    with pytest.raises(InputError, match="Python objects of types bool, int"):
+        canonical_ids(np.array([True, 1], dtype=object), "ids")
+
+
+def test_api_ids_as_a_pandas_series_of_text():
+    pd = pytest.importorskip("pandas")
+    from complement.io.loaders import embeddings_from
+    from complement.io.sources import InMemory
+
+    m = np.ones((3, 2), dtype=np.float32)
+    e = embeddings_from(InMemory(m, "sem"), InMemory(pd.Series(["a", "b", "c"]), "ids"), role="s")
+    assert e.ids.tolist() == ["a", "b", "c"] and not e.positional_ids
+    e = embeddings_from(InMemory(m, "sem"), InMemory(pd.Series([7, 8, 9], dtype=object), "i"),
+                        role="s")  # fmt: skip
+    assert e.ids.tolist() == ["7", "8", "9"]

@@ -417,3 +417,66 @@ def test_embeddings_from_threads_key_and_vector_cols(tmp_path):
     )
     frame.write_parquet(tmp_path / "cols.parquet")
     same(embeddings_from(tmp_path / "cols.parquet", None, role="semantic", vector_cols="emb_*"))
+
+
+def test_meta_tensor_holds_no_data(tmp_path):
+    torch.save({"embeddings": torch.zeros(6, 4, device="meta")}, tmp_path / "m.pt")
+    msg = refused(tmp_path / "m.pt", r"tensor 'embeddings' is a meta tensor, which holds a shape "
+                  "but no data")  # fmt: skip
+    assert "numpy cannot hold" not in msg
+    torch.save(torch.zeros(6, 4, device="meta"), tmp_path / "bare.pt")
+    refused(tmp_path / "bare.pt", "its tensor is a meta tensor")
+
+
+def test_text_tables_ignore_blank_lines_at_the_end_only(tmp_path):
+    lines = "".join(f"{i},{m[0]!r},{m[1]!r}\n" for i, m in zip(IDS, MATRIX.tolist(), strict=True))
+    for end in ("\n", "\n\n", "\r\n\r\n\r\n"):
+        (tmp_path / "v.csv").write_text("item_id,d0,d1\n" + lines + end, newline="")
+        e = load_embeddings(tmp_path / "v.csv")
+        np.testing.assert_array_equal(e.matrix, MATRIX[:, :2])
+        np.testing.assert_array_equal(e.ids, IDS_TEXT)
+    (tmp_path / "mid.csv").write_text("item_id,d0,d1\n1,0.5,0.25\n\n2,0.5,0.75\n")
+    refused(tmp_path / "mid.csv", r"'d0' has 1 empty values")  # a blank line inside is a row
+    (tmp_path / "only.csv").write_text("item_id,d0,d1\n\n\n")
+    refused(tmp_path / "only.csv", r"the table is empty \(0 rows\)")
+
+
+def test_text_tables_with_padded_names_and_numbers(tmp_path):
+    rows = "".join(f"{i}, {m[0]!r}, {m[1]!r}\n" for i, m in zip(IDS, MATRIX.tolist(), strict=True))
+    (tmp_path / "pad.csv").write_text("item_id, d0, d1\n" + rows)
+    e = load_embeddings(tmp_path / "pad.csv")
+    np.testing.assert_array_equal(e.matrix, MATRIX[:, :2])
+    np.testing.assert_array_equal(e.ids, IDS_TEXT)
+    same(load_embeddings(tmp_path / "pad.csv", vector_cols="d*"), MATRIX[:, :2])
+    (tmp_path / "typo.csv").write_text("item_id, d0\n1, 0.5\n2, oops\n")
+    refused(tmp_path / "typo.csv", r"column 'd0' holds 1 values that are not numbers \(first on "
+            r"data row 2\)")  # fmt: skip
+
+
+def test_text_table_with_the_wrong_separator_is_named(tmp_path):
+    (tmp_path / "v.tsv").write_text("item_id,d0,d1\n1,0.5,0.25\n2,0.5,0.75\n")
+    msg = refused(
+        tmp_path / "v.tsv",
+        r"its first line has no tab but 2 commas, so the file looks comma-separated while a "
+        r"\.tsv file is read as tab-separated; rename it to \.csv",
+    )
+    assert "item_id" not in msg
+    (tmp_path / "v.csv").write_text("item_id;d0;d1\n1;0.5;0.25\n")
+    refused(tmp_path / "v.csv", r"no comma but 2 semicolons.*convert it")
+
+
+def test_float64_tables_beyond_float32_are_refused(tmp_path):
+    (tmp_path / "big.csv").write_text("item_id,d0,d1\n1,0.5,0.25\n2,1e39,0.75\n")
+    msg = refused(tmp_path / "big.csv", r"1 rows \(first: row 1\) hold finite values beyond "
+                  "float32's range")  # fmt: skip
+    assert "NaN" not in msg
+    pl.DataFrame({"item_id": [1, 2], "vec": [[0.5, 1e39], [1.0, 2.0]]}).write_parquet(
+        tmp_path / "big.parquet"
+    )
+    refused(tmp_path / "big.parquet", r"1 rows \(first: row 0\) hold finite values beyond")
+    frame = pl.DataFrame({"item_id": [1, 2], "emb_0": [0.5, -2e39]})
+    frame.write_parquet(tmp_path / "cols.parquet")
+    refused(tmp_path / "cols.parquet", "beyond float32's range", vector_cols="emb_*")
+    inf = pl.DataFrame({"item_id": [1, 2], "vec": [[0.5, float("inf")], [1.0, 2.0]]})
+    inf.write_parquet(tmp_path / "inf.parquet")  # infinite values are the join's to refuse
+    assert np.isinf(load_embeddings(tmp_path / "inf.parquet").matrix[0, 1])

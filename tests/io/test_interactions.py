@@ -170,3 +170,80 @@ def test_items_tables(tmp_path):
         load_items(tmp_path / "e.csv")
     (tmp_path / "u.csv").write_text("item_id,title\n18446744073709551615,big\n")
     assert load_items(tmp_path / "u.csv").ids.tolist() == ["18446744073709551615"]
+
+
+LOG = "user_id,item_id,timestamp\n1,10,100\n1,11,200\n2,10,150\n"
+
+
+def test_blank_lines_at_the_end_of_a_log_are_not_rows(tmp_path):
+    for end in ("\n", "\n\n\n", "\r\n"):
+        (tmp_path / "l.csv").write_text(LOG + end, newline="")
+        log = load_interactions(tmp_path / "l.csv")
+        assert log.n_rows == 3 and log.user_ids.tolist() == ["1", "2"]
+    (tmp_path / "l.tsv").write_text(LOG.replace(",", "\t") + "\n\n")
+    assert load_interactions(tmp_path / "l.tsv").n_rows == 3
+    (tmp_path / "mid.csv").write_text("user_id,item_id,timestamp\n1,10,100\n\n2,10,150\n")
+    with pytest.raises(InputError, match="column 'user_id' has 1 empty ids"):
+        load_interactions(tmp_path / "mid.csv")  # a blank line before the end is a row
+
+
+def test_header_names_padded_with_spaces(tmp_path):
+    (tmp_path / "l.csv").write_text("user_id, item_id, timestamp\n1, 10, 100\n1, 11, 200\n")
+    log = load_interactions(tmp_path / "l.csv")
+    assert log.user_ids.tolist() == ["1"] and log.items.tolist() == ["10", "11"]
+    np.testing.assert_array_equal(log.timestamps, [100, 200])
+    (tmp_path / "same.csv").write_text("user_id,item_id, item_id,timestamp\n1,2,3,4\n")
+    assert load_interactions(tmp_path / "same.csv").items.tolist() == ["2"]  # ambiguous: as is
+    (tmp_path / "dup.csv").write_text("user_id, user_id,item_id, timestamp\n1,2,3,4\n")
+    with pytest.raises(InputError, match="has names with spaces around them, which are kept"):
+        load_interactions(tmp_path / "dup.csv")
+
+
+def test_wrong_separator_for_the_suffix_is_named(tmp_path):
+    (tmp_path / "l.tsv").write_text(LOG)
+    with pytest.raises(InputError) as info:
+        load_interactions(tmp_path / "l.tsv")
+    msg = str(info.value)
+    assert "its first line has no tab but 2 commas" in msg and "rename it to .csv" in msg, msg
+    assert "does not look like a header row" not in msg
+    (tmp_path / "l.csv").write_text(LOG.replace(",", "\t"))
+    with pytest.raises(InputError, match=r"no comma but 2 tabs.*rename it to \.tsv"):
+        load_interactions(tmp_path / "l.csv")
+
+
+def test_empty_text_ids_in_a_log_are_refused(tmp_path):
+    pl.DataFrame(
+        {"user_id": ["a", " ", "b"], "item_id": [1, 2, 3], "timestamp": [1, 2, 3]}
+    ).write_parquet(tmp_path / "l.parquet")
+    with pytest.raises(InputError, match="column 'user_id' has 1 empty ids"):
+        load_interactions(tmp_path / "l.parquet")
+
+
+def _log_with_times(tmp_path, times):
+    rows = "".join(f"1,{i},{t}\n" for i, t in enumerate(times))
+    (tmp_path / "t.csv").write_text("user_id,item_id,timestamp\n" + rows)
+    return tmp_path / "t.csv"
+
+
+def test_naive_and_zoned_times_mixed_are_named(tmp_path):
+    p = _log_with_times(tmp_path, ["2020-01-01T00:01:00", "2020-01-01T00:02:00+02:00"])
+    with pytest.raises(InputError) as info:
+        load_interactions(p)
+    msg = str(info.value)
+    assert "mixes times with a UTC offset (first: '2020-01-01T00:02:00+02:00')" in msg, msg
+    assert "times without one (first: '2020-01-01T00:01:00')" in msg
+    assert "unparsable" not in msg
+    zoned = load_interactions(_log_with_times(tmp_path, ["2020-01-01T00:00:00Z",
+                                                         "2020-01-01T02:00:00+02:00"]))  # fmt: skip
+    assert zoned.timestamps[0] == zoned.timestamps[1]
+
+
+@pytest.mark.parametrize("first", ["01/02/2020", "1.2.2020", "01-02-2020", "13/02/2020 10:00"])
+def test_day_month_dates_are_refused_as_ambiguous(tmp_path, first):
+    with pytest.raises(InputError) as info:
+        load_interactions(_log_with_times(tmp_path, [first, "03/04/2020"]))
+    msg = str(info.value)
+    assert f"day and month as numbers (first: {first!r})" in msg and "ISO 8601" in msg, msg
+    for times in (["2020-02-01", "2020-04-03"], ["2020/02/01", "2020/04/03"], [" 5 ", "6"]):
+        log = load_interactions(_log_with_times(tmp_path, times))  # ISO, year first, numbers
+        assert log.timestamps[0] < log.timestamps[1]

@@ -142,3 +142,62 @@ def test_matching_ids_join_as_before():
     assert v.ids.tolist() == ["1", "2", "3", "5", "7", "9"]
     np.testing.assert_array_equal(v.sem, v.cf)
     assert (v.only_semantic, v.only_collaborative) == (0, 0)
+
+
+def _users(n: int, ids: list[object] | None = None) -> Embeddings:
+    matrix = RNG.standard_normal((n, 4)).astype(np.float32)
+    if ids is None:
+        return Embeddings(
+            path="users.npy",
+            role="collaborative users",
+            ids=np.arange(n).astype(str),
+            matrix=matrix,
+            ids_from_rows=True,
+        )
+    return Embeddings(
+        path="users.npy", role="collaborative users", ids=np.asarray(ids).astype(str), matrix=matrix
+    )
+
+
+def _align(emb: Embeddings, log_ids: np.ndarray, **kwargs):
+    from complement.io.users import align_user_vectors
+
+    return align_user_vectors(
+        emb,
+        np.sort(np.asarray(log_ids).astype(str)),
+        item_dim=4,
+        item_path="cf.npy",
+        option="cf",
+        max_missing=None,
+        **kwargs,
+    )
+
+
+def test_user_vectors_without_ids_against_shifted_log_ids_are_refused():
+    with pytest.raises(InputError) as info:
+        _align(_users(30), np.arange(1, 31))  # the log's users are 1..30, rows 0..29
+    msg = str(info.value)
+    assert "\n" not in msg
+    for part in (
+        "collaborative users embeddings users.npy: has no ids (its rows are numbered 0..29)",
+        "look shifted by one",
+        "30 of the log's 30 users match if row i is user id i+1, 29 as given",
+        "--cf-users-ids",
+        "--positional-ids",
+    ):
+        assert part in msg, (part, msg)
+    with pytest.raises(InputError, match="shifted by 1000"):
+        _align(_users(30), np.arange(1000, 1030))
+    aligned = _align(_users(30), np.arange(1, 31), positional_ids=True)  # the user says so
+    assert aligned.have.sum() == 29
+
+
+def test_user_vectors_without_ids_that_match_the_log_are_aligned():
+    users = _users(31)  # RecBole-style: row 0 pads, users 1..30 are rows 1..30
+    aligned = _align(users, np.arange(1, 31))
+    assert aligned.have.all()
+    log_ids = np.sort(np.arange(1, 31).astype(str))
+    np.testing.assert_array_equal(aligned.vectors, users.matrix[log_ids.astype(int)])
+    assert _align(_users(30), np.arange(30)).have.all()  # rows 0..29, users 0..29
+    assert _align(_users(30), ["a", "b"] + list(range(28))).have.sum() == 28  # text ids: no shift
+    assert _align(_users(30, list(range(1, 31))), np.arange(1, 31)).have.all()  # with ids
