@@ -118,6 +118,15 @@ class Split:
         }
 
 
+def _time(value: float) -> str:
+    """A timestamp or cutoff as messages print it: an integer value exactly (``874724710``,
+    not ``%g``'s ``8.74725e+08``), any other value with every digit it holds (``repr``)."""
+    value = float(value)
+    if math.isfinite(value) and value == math.floor(value):
+        return str(int(value))
+    return repr(value)
+
+
 def _check_frac(name: str, value: float, *, allow_zero: bool) -> None:
     lo_ok = value >= 0 if allow_zero else value > 0
     if not (lo_ok and value < 1) or math.isnan(value):
@@ -175,7 +184,7 @@ def make_split(
             _check_frac("test_frac", test_frac, allow_zero=False)
         if ts.min() == ts.max():
             raise UsageError(
-                f"all timestamps are equal ({ts[0]:g}): a temporal split needs at least two "
+                f"all timestamps are equal ({_time(ts[0])}): a temporal split needs at least two "
                 "distinct times; use --split user-temporal or --split random, or a log with "
                 "real times"
             )
@@ -190,14 +199,15 @@ def make_split(
             if not given:  # the cutoff came from --test-frac: the earliest time is tied
                 n_first = int(np.count_nonzero(ts == ts.min()))
                 raise UsageError(
-                    f"the temporal split's cutoff {cutoff:g} (the time at fraction "
+                    f"the temporal split's cutoff {_time(cutoff)} (the time at fraction "
                     f"{1.0 - test_frac:g} of the log for --test-frac {test_frac:g}) leaves "
                     f"{side} empty: {n_first} of the {n} interactions share the earliest time "
-                    f"{ts.min():g}; lower --test-frac, give --cutoff, or use --split user-temporal"
+                    f"{_time(ts.min())}; lower --test-frac, give --cutoff, or use --split "
+                    "user-temporal"
                 )
             raise UsageError(
-                f"--cutoff {cutoff:g} leaves {side} empty (the log's timestamps span "
-                f"{ts.min():g} .. {ts.max():g}); choose a --cutoff inside that range"
+                f"--cutoff {_time(cutoff)} leaves {side} empty (the log's timestamps span "
+                f"{_time(ts.min())} .. {_time(ts.max())}); choose a --cutoff inside that range"
             )
         vcut = _temporal_valid(part, ts, valid_frac)
     elif kind == "user-temporal":

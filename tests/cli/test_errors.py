@@ -566,6 +566,49 @@ def nan_overlap() -> str:
     return json.dumps(doc)
 
 
+# --- builders for the float32 range, shifted user ids, separators, headers and dates ---
+
+
+def bad_cf(make: Callable[[Path], Path], *extra: Any) -> Callable[[Path, Any], list[Any]]:
+    """overlap SEM BAD plus extra, where ``make`` writes the bad collaborative file."""
+
+    def build(tmp: Path, _mp: Any) -> list[Any]:
+        sem, _ = views(tmp)
+        return ["overlap", sem, make(tmp), "--k", "5", *extra]
+
+    return build
+
+
+def meta_pt(tmp: Path) -> Path:
+    """meta.pt: a state dict whose 'embeddings' is a meta tensor (a shape without data)."""
+    import torch
+
+    torch.save({"embeddings": torch.zeros(N_ITEMS, 8, device="meta")}, tmp / "meta.pt")
+    return tmp / "meta.pt"
+
+
+def users_from_one() -> str:
+    """The log with user ids 1..10, where user vectors without ids number their rows 0..9."""
+    rows = [row.split(",", 1) for row in LOG_ROWS.splitlines()]
+    return LOG_HEADER + "".join(f"{int(u) + 1},{rest}\n" for u, rest in rows)
+
+
+def padded_header() -> str:
+    """The log under the header ``user_id, user_id,item_id, timestamp``: stripping the
+    spaces would name two columns user_id, so they are kept (and ``timestamp`` is missing)."""
+    rows = [row.split(",", 1) for row in LOG_ROWS.splitlines()]
+    return "user_id, user_id,item_id, timestamp\n" + "".join(
+        f"{u},{u},{rest}\n" for u, rest in rows
+    )
+
+
+def timed(time: Callable[[int, int], str]) -> str:
+    """The log with user u's j-th timestamp written as ``time(u, j)``."""
+    return LOG_HEADER + "".join(
+        f"{u},{(u * 7 + j) % N_ITEMS},{time(u, j)}\n" for u in range(10) for j in range(6)
+    )
+
+
 CASES = [
     # --- files ---
     Case(
@@ -595,6 +638,17 @@ CASES = [
         bad_sem(lambda tmp: tmp / "esc\x1b[31m\nx.npy"),
         ("esc\\x1b[31m\\nx.npy", "file not found", "check the path"),
     ),
+    Case(
+        "view-path-colon",
+        lambda tmp, _mp: [
+            "compare",
+            "--view",
+            f"a={tmp / 'run_10:31.npy'}",
+            "--view",
+            f"b={views(tmp)[1]}",
+        ],
+        ("run_10:31.npy': no file", "read as NAME=PATH:IDS no file", "[views] table of"),
+    ),
     # --- file contents ---
     Case(
         "npy-pickle",
@@ -615,6 +669,11 @@ CASES = [
         "npy-truncated",
         bad_sem(raw("cut.npy", lambda tmp: npy_bytes(tmp)[:300])),
         ("cut.npy", "truncated", "re-save it with numpy.save"),
+    ),
+    Case(
+        "npy-trailing-data",
+        bad_sem(raw("two.npy", lambda tmp: npy_bytes(tmp) * 2)),
+        ("two.npy", "but 1.4 kB more follow: perhaps several arrays", "one array per file"),
     ),
     Case(
         "npy-corrupt-header",
@@ -695,6 +754,21 @@ CASES = [
         "rows-all-zero",
         bad_sem(npy("zero.npy", with_row(0.0))),
         ("zero.npy", "are all zeros", "--drop-invalid"),
+    ),
+    Case(
+        "rows-norm-underflow",
+        bad_sem(npy("tiny.npy", with_row(1e-42))),
+        ("tiny.npy", "(first ids: 3) have a norm below 2.9e-39", "rescale the vectors"),
+    ),
+    Case(
+        "ip-overflow",
+        bad_cf(npy("huge.npy", np.full((N_ITEMS, 4), 1e30, np.float32)), "--metric", "ip"),
+        ("huge.npy", "inner products overflow float32 under --metric ip", "--metric cosine"),
+    ),
+    Case(
+        "values-beyond-float32",
+        bad_sem(npy("big64.npy", np.full((N_ITEMS, 8), 1e39))),
+        ("big64.npy", "hold finite values beyond float32's range", "rescale the vectors"),
     ),
     Case(
         "drop-invalid-leaves-nothing",
@@ -825,9 +899,19 @@ CASES = [
         ("bin.parquet id column 'item_id'", "bytes that are not UTF-8 text", "integers or text"),
     ),
     Case(
+        "parquet-ids-blank",
+        bad_sem(sem_parquet([""] + [str(i) for i in range(1, N_ITEMS)], name="blank.parquet")),
+        ("blank.parquet", "id column 'item_id' has 1 empty ids", "every row needs an id"),
+    ),
+    Case(
         "parquet-too-large-for-memory",
         patched(bad_sem(sem_parquet(range(N_ITEMS), name="x.parquet")), less_memory("parquet")),
         ("x.parquet", "of data, more than this machine's memory", "split the file"),
+    ),
+    Case(
+        "pt-meta-tensor",
+        bad_sem(meta_pt),
+        ("meta.pt", "tensor 'embeddings' is a meta tensor", "once it holds its values"),
     ),
     # --- ids ---
     Case(
@@ -866,6 +950,11 @@ CASES = [
         "ids-empty-line",
         sem_ids(ids_file("gap.txt", "0\n1\n\n3\n")),
         ("gap.txt", "line 3 is empty", "every line must hold one id"),
+    ),
+    Case(
+        "ids-empty-text",
+        sem_ids(ids_file("blank.npy", np.array([""] + [str(i) for i in range(1, N_ITEMS)]))),
+        ("blank.npy", "1 ids are empty text (first at row 0)", "every row needs an id"),
     ),
     Case(
         "ids-2d",
@@ -925,6 +1014,11 @@ CASES = [
         ("f.npy", "ids are floats above 2^53", "store ids as integers or text"),
     ),
     Case(
+        "ids-float32-inexact",
+        sem_ids(ids_file("f32.npy", (np.arange(N_ITEMS) * 1e6 + 2**24 + 1).astype(np.float32))),
+        ("f32.npy", "ids are float32 values above 2^24", "store ids as integers or text"),
+    ),
+    Case(
         "ids-bytes-not-utf8",
         sem_ids(ids_file("b.npy", np.array([b"\xff%d" % i for i in range(N_ITEMS)]))),
         ("b.npy", "ids are bytes that are not UTF-8 text", "store ids as integers or text"),
@@ -961,6 +1055,11 @@ CASES = [
         ("cols.csv", "no column 'user_id' (columns: user, item_id, timestamp)", "--user-col"),
     ),
     Case(
+        "log-header-padded-duplicate",
+        hits_log(log("pad.csv", padded_header())),
+        ("pad.csv: no column 'timestamp'", "names with spaces around them", "write the header"),
+    ),
+    Case(
         "log-renamed-column-not-given",
         log_case(log("log.csv", LOG_HEADER + LOG_ROWS), "--item-col", "movie"),
         ("log.csv", "no column 'movie'", "--item-col"),
@@ -969,6 +1068,11 @@ CASES = [
         "log-unsupported-type",
         log_case(log("log.xlsx", "x")),
         ("log.xlsx", "unsupported file type '.xlsx'", ".parquet, .csv or .tsv"),
+    ),
+    Case(
+        "log-wrong-separator",
+        hits_log(log("log.tsv", LOG_HEADER + LOG_ROWS)),
+        ("log.tsv", "has no tab but 2 commas", "rename it to .csv"),
     ),
     Case(
         "log-empty-ids",
@@ -1266,6 +1370,21 @@ CASES = [
         ("log.csv", "unparsable timestamps (first: '2020-13-45')", "ISO 8601"),
     ),
     Case(
+        "timestamps-day-month",
+        run_with_log("hits", "--k", "5", body=timed(lambda u, j: f"0{j + 1}/02/2020")),
+        ("log.csv", "day and month as numbers (first: '01/02/2020')", "ISO 8601 (YYYY-MM-DD)"),
+    ),
+    Case(
+        "timestamps-mixed-zones",
+        run_with_log(
+            "hits",
+            "--k",
+            "5",
+            body=timed(lambda u, j: f"2020-01-01T00:0{j}:00" + "+02:00" * ((u + j) % 2)),
+        ),
+        ("log.csv", "mixes times with a UTC offset", "give every time an offset (Z for UTC)"),
+    ),
+    Case(
         "timestamps-empty",
         run_with_log("hits", "--k", "5", body=timestamps("")),
         ("log.csv", "has 1 empty timestamps", "every interaction needs a time"),
@@ -1283,7 +1402,7 @@ CASES = [
     Case(
         "cutoff-leaves-test-empty",
         run_with_log("hits", "--k", "5", "--split", "temporal", "--cutoff", "1e9"),
-        ("cutoff 1e+09", "leaves test empty", "choose a --cutoff inside that range"),
+        ("--cutoff 1000000000 leaves test empty", "span 0 .. 509", "choose a --cutoff inside"),
     ),
     Case(
         "cutoff-leaves-train-empty",
@@ -1313,6 +1432,15 @@ CASES = [
         ("--valid-frac is 1.0", "it must lie in [0, 1)"),
     ),
     Case(
+        "valid-rounds-to-zero",
+        run_with_log("oracle", "--k", "5", "--split", "user-temporal", "--valid-frac", "0.1"),
+        (
+            "no validation phase",
+            "floor(0.1 * its train rows)",
+            "raise --valid-frac to at least 0.2",
+        ),
+    ),
+    Case(
         "split-files-without-test",
         lambda tmp, _mp: [
             "hits",
@@ -1325,6 +1453,26 @@ CASES = [
             "5",
         ],
         ("--split files", "needs --train TRAIN_LOG and --test TEST_LOG", "[data] train and test"),
+    ),
+    Case(
+        "split-files-test-in-history",
+        lambda tmp, _mp: [
+            "hits",
+            *views(tmp),
+            "--split",
+            "files",
+            "--train",
+            log_file(tmp),
+            "--test",
+            tmp / "log.csv",
+            "--k",
+            "5",
+        ],
+        (
+            "with --split files every test row",
+            "are --train and --test the same file?",
+            "give --test the held-out interactions",
+        ),
     ),
     Case(
         "hits-k-not-smaller-than-candidates",
@@ -1352,6 +1500,19 @@ CASES = [
             )
         ),
         ("users.npy", "none of the log's user ids has a row", "--cf-users-ids"),
+    ),
+    Case(
+        "users-positional-shifted",
+        flat(
+            run_with_log(
+                "hits", "--k", "5", cf_users(np.ones((10, 4), np.float32)), body=users_from_one()
+            )
+        ),
+        (
+            "users.npy: has no ids",
+            "look shifted by one",
+            "--cf-users-ids, or pass --positional-ids",
+        ),
     ),
     Case(
         "user-vectors-nan",

@@ -97,3 +97,27 @@ def test_files_split_whose_test_rows_are_all_in_history_is_named():
     assert "same file" in hint and "--test-frac" not in hint
     assert s.no_targets_hint("test", 3, 1) is None
     assert make_split("user-temporal", users, np.arange(6.0)).no_targets_hint("test", 3, 3) is None
+
+
+def test_cutoff_refusals_print_timestamps_exactly():
+    """Unix seconds are printed whole (%g printed 874724710 as 8.74725e+08), other values
+    with every digit they hold."""
+    users = np.zeros(3, dtype=np.int64)
+    ts = np.array([874724710.0, 880000000.0, 893286638.0])
+    with pytest.raises(UsageError) as err:
+        make_split("temporal", users, ts, cutoff=874724710.0)
+    assert str(err.value).startswith(
+        "--cutoff 874724710 leaves train empty (the log's timestamps span 874724710 .. 893286638)"
+    )
+    assert "e+08" not in str(err.value)
+    with pytest.raises(UsageError, match=r"--cutoff 893286638\.5 leaves test empty"):
+        make_split("temporal", users, ts, cutoff=893286638.5)
+    with pytest.raises(UsageError, match=r"span 0\.123456789 \.\. 2\.5\)"):
+        make_split("temporal", users, np.array([0.123456789, 1.0, 2.5]), cutoff=9.0)
+    with pytest.raises(UsageError, match=r"all timestamps are equal \(1700000000\)"):
+        make_split("temporal", users, np.full(3, 1_700_000_000.0))
+    tied = np.array([1_600_000_000.0] * 8 + [1_600_000_001.0] * 2)
+    with pytest.raises(UsageError) as err:
+        make_split("temporal", np.zeros(10, dtype=np.int64), tied, test_frac=0.5)
+    assert "the temporal split's cutoff 1600000000 (" in str(err.value)
+    assert "share the earliest time 1600000000;" in str(err.value)
