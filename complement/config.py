@@ -50,6 +50,7 @@ __all__ = [
     "OUTPUT_OPTIONS",
     "Option",
     "Settings",
+    "check_type",
     "option",
     "parse_ints",
     "parse_views",
@@ -101,6 +102,13 @@ def _check_type(opt: Option, value: Any, where: str) -> Any:
         }[kind]
         raise ConfigError(f"{where}: {opt.name} = {value!r} must be {expected}")
     return value
+
+
+def check_type(opt: Option, value: Any, where: str) -> Any:
+    """``value`` checked against ``opt``'s kind and normalised (a float as float, ``k`` as a
+    tuple): the check of ``complement.toml`` values, shared with the Python API. Raises
+    ConfigError ``"<where>: <key> = <value> must be ..."``."""
+    return _check_type(opt, value, where)
 
 
 def _unknown(key: str, known: Iterable[str], where: str) -> ConfigError:

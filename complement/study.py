@@ -3,8 +3,11 @@
 ``Study`` takes the command line's inputs and options as keyword arguments (the option names
 with underscores: ``cutoff=``, ``drop_invalid=``, ``test_frac=``, ``cf_users=``,
 ``n_boot=`` ...), with the same defaults and the same config file (``Study.from_config``).
-Inputs may be paths, numpy arrays (embeddings, ids) or polars frames (interaction logs). The
-inputs are loaded once, on first use, and shared by every method; the device is resolved once.
+Inputs may be paths, numpy arrays (embeddings, ids) or frames (interaction logs: polars or
+pandas DataFrames, polars LazyFrames); the study copies arrays and frames at first use. The
+inputs are loaded once, on first use, and shared by every method whose own keywords do not
+change what is loaded (such a call loads for itself); the device is resolved once. Keyword
+values are checked against their options, and errors name keywords, not flags.
 Each method returns a :class:`~complement.pipeline.Section` whose ``to_dict()`` equals the
 matching command's ``--json`` document apart from its ``provenance``; :meth:`Study.report`
 returns a :class:`Report` that writes the JSON, HTML and Markdown of ``complement report``.
@@ -13,15 +16,17 @@ returns a :class:`Report` that writes the JSON, HTML and Markdown of ``complemen
 from __future__ import annotations
 
 import copy
-import difflib
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from complement.config import COMMANDS, DATA_KEYS, OPTIONS, OUTPUT_OPTIONS, Settings, resolve
+from complement.config import COMMANDS, DATA_KEYS, OUTPUT_OPTIONS, Settings, resolve
+from complement.errors import ComplementError, UsageError
 from complement.io.jsonio import write_json
-from complement.io.sources import InMemory
+from complement.io.sources import InMemory, wrap
+from complement.keywords import api_errors, check_keyword, unknown_keyword, view_inputs
+from complement.options import LOG_OPTIONS, SPLIT_OPTIONS, VIEW_OPTIONS, option
 from complement.pipeline import Context, Section, load_context, provenance
 from complement.pipeline.align import run_align
 from complement.pipeline.compare import compare_provenance, run_compare
@@ -39,32 +44,51 @@ from complement.retrieval import Backend
 
 __all__ = ["Report", "Study"]
 
-#: settings that decide what is loaded (the views, the log, user vectors, titles)
-_LOAD_KEYS = (
-    *DATA_KEYS,
-    "metric",
-    "drop_invalid",
-    "user_col",
-    "item_col",
-    "time_col",
-    "title_col",
-    "max_missing",
-)
+#: the options :func:`load_context` reads (``pipeline/context.py``): the views' (``load_views``),
+#: the log's (``load_log``), the split's (``split_of``); tests/test_study_loading.py records
+#: what it reads and checks that nothing falls outside
+_SPLIT_READS = (*(n for n in SPLIT_OPTIONS if n not in ("train", "test")), "seed")
+_LOAD_KEYS = frozenset((*VIEW_OPTIONS, *LOG_OPTIONS, *SPLIT_OPTIONS, *_SPLIT_READS))
+#: the options the segments of ``--segment-col`` are read with (``load_segments``)
+_SEGMENT_KEYS = ("segment_col", "items", "users", "item_col", "user_col")
+#: what load_context reads where a command lacks the option (hits has no --metric, ...)
+_ABSENT: dict[str, Any] = {"metric": "cosine", "min_shared": 0.5, "valid_frac": 0.0}
+
+
+def _read(settings: Settings, name: str) -> Any:
+    value = settings.get(name, _ABSENT.get(name))
+    return bool(value) if option(name).kind == "bool" else value
 
 
 def _signature(settings: Settings, need_split: bool) -> dict[str, Any]:
-    """What ``load_context`` reads of ``settings``, as it reads it."""
+    """What ``load_context(settings, need_split=need_split)`` reads, as it reads it: the
+    views' options always; for a command that takes a log, the log (one file, or the split
+    files) and, with one, its columns, the time column when timestamps are read, the split's
+    options when a split is made. A context loaded for settings whose signature holds this
+    one (every key, the same value) serves these settings."""
+    sig = {n: _read(settings, n) for n in VIEW_OPTIONS}
     values = settings.values
-    sig = {n: values[n] for n in _LOAD_KEYS if n in values}
+    if "interactions" not in values and "split" not in values:
+        return sig  # the command takes no log (explain): a log loaded with the views is unused
+    if _read(settings, "split") == "files":
+        sig["log"] = ("files", _read(settings, "train"), _read(settings, "test"))
+    else:
+        sig["log"] = _read(settings, "interactions")
+    if sig["log"] is None:
+        return sig
+    columns = (n for n in LOG_OPTIONS if n not in ("interactions", "time_col"))
+    sig.update({n: _read(settings, n) for n in columns})
+    if need_split or "split" in values:
+        sig["time_col"] = _read(settings, "time_col")
     if need_split:
-        sig.update(
-            split=values.get("split"),
-            test_frac=values.get("test_frac"),
-            cutoff=values.get("cutoff"),
-            valid_frac=values.get("valid_frac", 0.0) or 0.0,
-            seed=values.get("seed"),
-        )
+        sig.update({n: _read(settings, n) for n in _SPLIT_READS})
+        sig["valid_frac"] = sig["valid_frac"] or 0.0
     return sig
+
+
+def _serves(base: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    """Whether a context of signature ``base`` holds what one of ``wanted`` would load."""
+    return all(n in base and base[n] == v for n, v in wanted.items())
 
 
 #: options that only name output files or the console: not arguments of the API
@@ -72,54 +96,29 @@ _NOT_API = (*OUTPUT_OPTIONS, "quiet")
 _KNOWN = {n for names in COMMANDS.values() for n in names} - set(_NOT_API)
 
 
-def _unknown(name: str, known: set[str], where: str) -> TypeError:
-    close = difflib.get_close_matches(name, sorted(known), n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    return TypeError(f"{where} got an unexpected keyword argument {name!r}{hint}")
+def _markdown(doc: dict[str, Any]) -> str | None:
+    """The document as Markdown (the report's renderer), None where it cannot be drawn."""
+    from complement.report.markdown import render_markdown
 
-
-def _plain(name: str, value: Any) -> Any:
-    """Paths become strings; arrays and frames given for inputs become InMemory."""
-    if value is None:
+    try:
+        return render_markdown(doc)
+    except Exception:  # noqa: BLE001 - a notebook then shows the repr instead
         return None
-    if name in DATA_KEYS or (name in OPTIONS and OPTIONS[name].kind == "path"):
-        if isinstance(value, (str, os.PathLike)):
-            return os.fspath(value)
-        if name in DATA_KEYS:
-            return InMemory(value, name)
-    return value
 
 
-def _view_inputs(
-    views: Any,
-) -> tuple[list[Any], dict[str, tuple[Any, Any]]]:
-    """``view=`` of the API: paths stay text; arrays become in-memory inputs, each named in
-    the settings by its label (``<in-memory array 1682×384: view sem>``)."""
-    if isinstance(views, (str, tuple)):
-        views = [views]
-    plain: list[Any] = []
-    inputs: dict[str, tuple[Any, Any]] = {}
-    for item in views:
-        if not (isinstance(item, (list, tuple)) and len(item) in (2, 3)):
-            plain.append(item)  # "NAME=PATH[:IDS]": parsed with the flags' rules
-            continue
-        name, value = str(item[0]), item[1]
-        ids = item[2] if len(item) == 3 else None
-        if not isinstance(value, (str, os.PathLike)) or not (
-            ids is None or isinstance(ids, (str, os.PathLike))
-        ):
-            value = _plain_view(value, f"view {name}")
-            ids = None if ids is None else _plain_view(ids, f"view {name} ids")
-            inputs[name] = (value, ids)
-        plain.append((name, str(value), None if ids is None else str(ids)))
-    return plain, inputs
+class _Shown(Section):
+    """A section as the API returns it: a notebook shows its tables (the pipeline, where
+    :class:`Section` lives, may not import the renderer)."""
+
+    def _repr_markdown_(self) -> str | None:
+        return _markdown(self.document())
 
 
-def _plain_view(value: Any, role: str) -> Any:
-    return os.fspath(value) if isinstance(value, (str, os.PathLike)) else InMemory(value, role)
+def _shown(section: Section) -> Section:
+    return _Shown(section.name, section.result, section.doc, section.provenance)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Report:
     """A finished ``complement report``: its document and every section (None: not run)."""
 
@@ -127,8 +126,9 @@ class Report:
     sections: dict[str, Section | None]
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``complement.report/1`` document (what ``complement report --json`` writes)."""
-        return self.doc
+        """The ``complement.report/1`` document (what ``complement report --json`` writes): a
+        copy, which the caller may change."""
+        return copy.deepcopy(self.doc)
 
     def write_json(self, path: str | os.PathLike[str]) -> None:
         """Write the document as JSON (atomically)."""
@@ -146,6 +146,17 @@ class Report:
 
         write_outputs(self.doc, markdown=os.fspath(path))
 
+    def __repr__(self) -> str:
+        order = self.doc.get("sections") or self.sections  # the document's order
+        parts = ", ".join(
+            f"{name}: {'ok' if self.sections.get(name) is not None else 'not run'}"
+            for name in order
+        )
+        return f"Report(sections={{{parts}}})"
+
+    def _repr_markdown_(self) -> str | None:
+        return _markdown(self.doc)
+
 
 @dataclass(eq=False)
 class Study:
@@ -155,16 +166,22 @@ class Study:
     keyword is an input file or an option of the command line (``interactions=``,
     ``sem_ids=``, ``cf_ids=``, ``items=``, ``cf_users=``, ``split=``, ``seed=``, ``k=``,
     ...). ``config`` names a ``complement.toml`` whose values apply below the keywords.
+    Arrays and frames given here are copied at first use: the study keeps them as they were.
     """
 
     sem: Any = None
     cf: Any = None
     config: str | os.PathLike[str] | None = None
     options: dict[str, Any] = field(default_factory=dict)
-    _backends: dict[tuple[str, str, str | None], Backend] = field(
-        default_factory=dict, repr=False
+    _backends: dict[tuple[str, str, str | None], Backend] = field(default_factory=dict, repr=False)
+    #: the study-level inputs as given and as wrapped (copied) at first use, by name
+    _inputs: dict[str, tuple[Any, InMemory]] = field(default_factory=dict, repr=False)
+    #: the study-level ``view=`` of compare as given, and its settings and copied inputs
+    _views: tuple[Any, tuple[list[Any], dict[str, tuple[Any, Any]]]] | None = field(
+        default=None, repr=False
     )
-    _base: Context | None = field(default=None, repr=False)
+    #: the study-level context: its signature and the context (None: loading it failed)
+    _base: tuple[dict[str, Any], Context | None] | None = field(default=None, repr=False)
 
     def __init__(
         self,
@@ -176,10 +193,18 @@ class Study:
     ) -> None:
         for name in options:
             if name not in _KNOWN:
-                raise _unknown(name, _KNOWN, "Study()")
-        self.sem, self.cf, self.config = sem, cf, config
-        self.options = dict(options)
+                raise unknown_keyword(name, _KNOWN, "Study()")
+        if config is not None and not isinstance(config, (str, os.PathLike)):
+            raise UsageError(f"Study(): config={config!r}: give the path of a complement.toml")
+        self.sem = None if sem is None else check_keyword("semantic", sem, "Study()")
+        self.cf = None if cf is None else check_keyword("collaborative", cf, "Study()")
+        self.config = config
+        self.options = {
+            n: check_keyword(n, v, "Study()") for n, v in options.items() if v is not None
+        }
         self._backends = {}
+        self._inputs = {}
+        self._views = None
         self._base = None
 
     @classmethod
@@ -189,16 +214,39 @@ class Study:
 
     # --- settings, device, inputs ---------------------------------------------------------
 
+    def _study_inputs(self) -> dict[str, Any]:
+        """The study-level inputs: paths as text, arrays and frames wrapped (and copied) once."""
+        given = {"semantic": self.sem, "collaborative": self.cf}
+        given.update({n: v for n, v in self.options.items() if n in DATA_KEYS})
+        out: dict[str, Any] = {}
+        for name, value in given.items():
+            if value is None or isinstance(value, (str, os.PathLike)):
+                out[name] = None if value is None else os.fspath(value)
+                continue
+            held = self._inputs.get(name)
+            if held is None or held[0] is not value:
+                held = (value, wrap(value, name, snapshot=True))
+                self._inputs[name] = held
+            out[name] = held[1]
+        return out
+
+    @api_errors
     def settings(self, command: str, **options: Any) -> Settings:
         """The resolved settings of ``command`` with this study's inputs and options."""
         takes = set(COMMANDS[command]) - set(_NOT_API)
+        where = f"Study.{command}()"
         for name in options:
             if name not in takes:
-                raise _unknown(name, takes, f"Study.{command}()")
-        given: dict[str, Any] = {"semantic": self.sem, "collaborative": self.cf}
-        given.update(self.options)
-        given.update(options)
-        flags = {n: _plain(n, v) for n, v in given.items() if n in takes and v is not None}
+                raise unknown_keyword(name, takes, where)
+        given = {n: v for n, v in self.options.items() if n not in DATA_KEYS}
+        given.update(self._study_inputs())
+        for name, value in options.items():
+            if value is not None:
+                value = check_keyword(name, value, where)
+                if name in DATA_KEYS and not isinstance(value, str):
+                    value = wrap(value, name)
+            given[name] = value
+        flags = {n: v for n, v in given.items() if n in takes and v is not None}
         config = None if self.config is None else Path(self.config)
         return resolve(command, flags, config=config)
 
@@ -214,17 +262,26 @@ class Study:
         return self._backends[key]
 
     def _context(self, settings: Settings, *, need_split: bool = False) -> Context:
+        """The inputs of one call: the study-level context when it holds what the call's
+        settings would load (decided before loading it), else loaded for the call."""
         backend = self.backend(settings)
-        if self._base is None:
-            report = self.settings("report")
-            backend_of_base = self.backend(report)
-            self._base = load_context(report, backend_of_base, need_split=log_given(report))
-        base = _signature(self._base.settings, True)
-        if any(base.get(n) != v for n, v in _signature(settings, need_split).items()):
-            return load_context(settings, backend, need_split=need_split and log_given(settings))
-        ctx = copy.copy(self._base)
+        need_split = need_split and log_given(settings)
+        report = self.settings("report")
+        signature = _signature(report, log_given(report))
+        if not _serves(signature, _signature(settings, need_split)):
+            return load_context(settings, backend, need_split=need_split)
+        if self._base is None or self._base[0] != signature:
+            try:
+                base = load_context(report, self.backend(report), need_split=log_given(report))
+            except ComplementError:
+                base = None  # e.g. its time column: the call's own load decides below
+            self._base = (signature, base)
+        base = self._base[1]
+        if base is None:
+            return load_context(settings, backend, need_split=need_split)
+        ctx = copy.copy(base)
         ctx.settings, ctx.backend, ctx.view_lists = settings, backend, None
-        if settings.get("segment_col") != self._base.settings.get("segment_col"):
+        if any(settings.get(n) != base.settings.get(n) for n in _SEGMENT_KEYS):
             ctx.__dict__.pop("segments", None)  # read again for this call's --segment-col
             _ = ctx.segments
         return ctx
@@ -232,15 +289,17 @@ class Study:
     def _finish(self, section: Section, settings: Settings) -> Section:
         """The section with its provenance, as the command line would write it."""
         backend = self.backend(settings) if "device" in settings.values else None
-        return replace(section, provenance=provenance(settings, backend))
+        return _shown(replace(section, provenance=provenance(settings, backend)))
 
     # --- the diagnostics ------------------------------------------------------------------
 
+    @api_errors
     def overlap(self, **options: Any) -> Section:
         """``complement overlap``: neighbour agreement (overlap@k, jaccard@k, linear CKA)."""
         settings = self.settings("overlap", **options)
         return self._finish(run_overlap(self._context(settings)), settings)
 
+    @api_errors
     def hits(self, **options: Any) -> Section:
         """``complement hits``: per-view accuracy and the hits only one view finds."""
         settings = self.settings("hits", **options)
@@ -248,6 +307,7 @@ class Study:
         ctx.require_split()
         return self._finish(run_hits(ctx), settings)
 
+    @api_errors
     def oracle(self, **options: Any) -> Section:
         """``complement oracle``: oracle bounds of choosing among the lists, practical fusion."""
         settings = self.settings("oracle", **options)
@@ -255,22 +315,26 @@ class Study:
         ctx.require_split()
         return self._finish(run_oracle(ctx), settings)
 
+    @api_errors
     def probe(self, **options: Any) -> Section:
         """``complement probe``: alignment probes (``capacity=``, ``shift=``, ``direction=``)."""
         settings = self.settings("probe", **options)
         ctx = self._context(settings, need_split=log_given(settings))
         return self._finish(run_probe(ctx, capacities_of(settings["capacity"])), settings)
 
+    @api_errors
     def structure(self, **options: Any) -> Section:
         """``complement structure``: CCA shared dimension, private energy per item."""
         settings = self.settings("structure", **options)
         return self._finish(run_structure(self._context(settings)), settings)
 
+    @api_errors
     def explain(self, item: str, **options: Any) -> Section:
         """``complement explain ITEM``: one item's neighbours in each view."""
         settings = self.settings("explain", **options)
         return self._finish(run_explain(self._context(settings), str(item)), settings)
 
+    @api_errors
     def align(self, *, export: str | os.PathLike[str] | None = None, **options: Any) -> Section:
         """``complement align``: train the alignment strategies and compare them with fusion."""
         from complement.io.export import export_folder
@@ -281,6 +345,7 @@ class Study:
         ctx.require_split()
         return self._finish(run_align(ctx, folder), settings)
 
+    @api_errors
     def compare(self, **options: Any) -> Section:
         """``complement compare``: N named views, pairwise agreement and what each adds.
 
@@ -288,20 +353,26 @@ class Study:
         strings) names the views, in order; without it the config's ``[views]`` table is
         used. ``anchor=`` ranks the other views by what they add to one view.
         """
-        given = options.pop("view", self.options.get("view"))
+        given = options.pop("view", None)
         inputs: dict[str, tuple[Any, Any]] = {}
         if given is not None:
-            given, inputs = _view_inputs(given)
-            options["view"] = given
+            options["view"], inputs = view_inputs(given)
+        elif self.options.get("view") is not None:  # the study's views: copied once
+            raw = self.options["view"]
+            if self._views is None or self._views[0] is not raw:
+                self._views = (raw, view_inputs(raw, snapshot=True))
+            options["view"], inputs = self._views[1]
         settings = self.settings("compare", **options)
         if inputs:
             settings = replace(settings, extra={**settings.extra, "view_inputs": inputs})
         backend = self.backend(settings)
         section = run_compare(load_many(settings, backend))
-        return compare_provenance(section, settings, backend)
+        return _shown(compare_provenance(section, settings, backend))
 
+    @api_errors
     def report(self, **options: Any) -> Report:
         """``complement report``: every diagnostic in one document."""
         settings = self.settings("report", **options)
         run = build_report(self._context(settings, need_split=True))
-        return Report(run.doc, run.sections)
+        sections = {n: None if s is None else _shown(s) for n, s in run.sections.items()}
+        return Report(run.doc, sections)

@@ -155,3 +155,38 @@ def test_item_overlap_runs_with_defaults():
     sem, cf = rng.standard_normal((60, 8)), rng.standard_normal((60, 4))
     result = cm.item_overlap(sem.astype(np.float32), cf.astype(np.float32))
     assert sorted(result.per_k) == [10, 20, 50]
+
+
+def test_reprs_are_short_and_notebooks_see_tables(study):
+    section = study.overlap(k=[10, 20])
+    text = repr(section)
+    assert text.startswith("Section('overlap', schema='complement.overlap/1'") and len(text) < 200
+    assert "\n" not in text
+    markdown = section._repr_markdown_()
+    assert markdown is not None and "| k | overlap |" in markdown
+    rep = study.report(k=[10], n_boot=50, permutations=2)
+    assert repr(rep) == (
+        "Report(sections={overlap: ok, hits: ok, oracle: ok, probe: ok, structure: ok})"
+    )
+    assert "## complement report" in rep._repr_markdown_()
+    for name, sec in rep.sections.items():
+        assert sec is not None and len(repr(sec)) < 200, name
+
+
+def test_to_dict_is_a_copy(study, tmp_path):
+    section = study.overlap(k=[10])
+    first = section.to_dict()
+    first["k"]["10"]["overlap"] = -1.0
+    first["definitions"].clear()
+    assert section.to_dict()["k"]["10"]["overlap"] != -1.0
+    assert section.to_dict()["definitions"]
+    whole = section.document()
+    whole["provenance"]["inputs"].clear()
+    assert section.document()["provenance"]["inputs"]
+    rep = study.report(k=[10], n_boot=50, permutations=2)
+    doc = rep.to_dict()
+    doc["overlap"]["k"]["10"]["overlap"] = -1.0
+    rep.write_json(tmp_path / "r.json")
+    written = json.loads((tmp_path / "r.json").read_text())
+    assert written["overlap"]["k"]["10"]["overlap"] != -1.0
+    assert rep.to_dict()["overlap"]["k"]["10"]["overlap"] != -1.0

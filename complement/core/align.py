@@ -62,6 +62,7 @@ from complement.core.evaluation import EvalData
 from complement.core.multiple import DEFINITIONS as HOLM_DEFINITIONS
 from complement.core.splits import Split
 from complement.core.strategies import STRATEGIES
+from complement.core.validate import check_matrix, check_views
 from complement.retrieval import Backend
 
 __all__ = ["DEFINITIONS", "AlignResult", "align"]
@@ -170,6 +171,11 @@ def align(
     progress: Progress | None = None,
 ) -> AlignResult:
     """Prepare the split, tune and train every system, evaluate everything side by side."""
+    sem, cf = check_views(sem, cf, "align")
+    sem_users, cf_users = (
+        None if u is None else check_matrix(u, name, "align")
+        for u, name in ((sem_users, "sem_users"), (cf_users, "cf_users"))
+    )
     systems = system_names(methods)
     n_items = int(sem.shape[0])
     protocol = make_protocol(users, item_index, split, n_items, n_users, seed=seed, user_ok=user_ok)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from complement.core.validate import check_views
 from complement.errors import UsageError
 from complement.retrieval import Backend, inverse_norms, item_knn
 
@@ -73,6 +74,7 @@ def explain_item(
     metric: str = "cosine",
 ) -> Explanation:
     """Neighbours of item index ``item`` in both views, labelled with ids and titles."""
+    sem, cf = check_views(sem, cf, "explain_item")
     n = int(sem.shape[0])
     if not 0 <= item < n:
         raise UsageError(f"item index {item} is outside 0..{n - 1}")

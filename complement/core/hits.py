@@ -31,6 +31,7 @@ from complement.core.metrics import ViewMetrics, hit_matrix, ranking_metrics, ro
 from complement.core.popularity import GROUPS, popularity_groups
 from complement.core.ranking import user_queries
 from complement.core.stats import Estimate, bootstrap_tables, estimates_dict
+from complement.core.validate import as_ks, check_matrix, check_views
 from complement.retrieval import Backend, get_backend, user_topk
 
 __all__ = [
@@ -344,8 +345,13 @@ def complement_hits(
 
     ``sem_users`` / ``cf_users``: user embeddings with one row per log user (optional).
     """
+    sem, cf = check_views(sem, cf, "complement_hits")
+    sem_users, cf_users = (
+        None if u is None else check_matrix(u, name, "complement_hits")
+        for u, name in ((sem_users, "sem_users"), (cf_users, "cf_users"))
+    )
     backend = backend if backend is not None else get_backend()
-    ks = check_ks(ks, ev.n_items)
+    ks = check_ks(as_ks(ks, "complement_hits"), ev.n_items)
     kmax = max(ks)
     lists, scores = [], []
     for step, (items, users) in enumerate(((sem, sem_users), (cf, cf_users))):

@@ -46,6 +46,7 @@ from complement.core.fusion import (
 from complement.core.hits import scoring_name
 from complement.core.oracle_tables import OracleAtK, oracle_from_lists
 from complement.core.rerank import Reranker, candidate_z, fit_reranker
+from complement.core.validate import as_ks, check_matrix, check_views
 from complement.errors import UsageError
 from complement.retrieval import Backend, get_backend, user_topk
 from complement.retrieval.pool import in_order
@@ -138,8 +139,13 @@ def complement_oracle(
 
     ``alpha`` fixes the interpolation weight (None: tuned on validation per K).
     """
+    sem, cf = check_views(sem, cf, "complement_oracle")
+    sem_users, cf_users = (
+        None if u is None else check_matrix(u, name, "complement_oracle")
+        for u, name in ((sem_users, "sem_users"), (cf_users, "cf_users"))
+    )
     backend = backend if backend is not None else get_backend()
-    ks = check_ks(ks, ev.n_items)
+    ks = check_ks(as_ks(ks, "complement_oracle"), ev.n_items)
     kmax = max(ks)
     if rrf_depth < kmax:
         raise UsageError(

@@ -24,6 +24,7 @@ import numpy.typing as npt
 
 from complement.core.popularity import GROUPS
 from complement.core.stats import bootstrap_mean_ci
+from complement.core.validate import as_ks, check_views
 from complement.errors import UsageError
 from complement.retrieval import Backend, get_backend, inverse_norms, item_knn
 from complement.retrieval.pool import in_order, one_blas_thread
@@ -158,6 +159,11 @@ def _gram_stats(
 
 def linear_cka(x: npt.NDArray[Any], y: npt.NDArray[Any], *, cosine: bool = True) -> float:
     """Linear CKA of two views over the same rows, in feature space (float64, block-wise)."""
+    x, y = check_views(x, y, "linear_cka", ("x", "y"))
+    return _linear_cka(x, y, cosine=cosine)
+
+
+def _linear_cka(x: npt.NDArray[Any], y: npt.NDArray[Any], *, cosine: bool) -> float:
     n = x.shape[0]
     sx_scale = inverse_norms(x) if cosine else None
     sy_scale = inverse_norms(y) if cosine else None
@@ -186,10 +192,10 @@ def item_overlap(
     progress: Progress | None = None,
 ) -> OverlapResult:
     """Neighbour agreement of the two views for every k in ``ks`` (one search at max k)."""
+    sem, cf = check_views(sem, cf, "item_overlap")
+    ks = as_ks(ks, "item_overlap")
     backend = backend if backend is not None else get_backend()
     n = int(sem.shape[0])
-    if cf.shape[0] != n:
-        raise UsageError("the two views must have the same items (join them first)")
     if not ks:
         raise UsageError("--k is empty: give at least one k, for example --k 10,20,50")
     for k in ks:
@@ -251,7 +257,7 @@ def item_overlap(
         n_items=n,
         n_queries=q,
         metric=metric,
-        cka_linear=linear_cka(sem, cf, cosine=cosine),
+        cka_linear=_linear_cka(sem, cf, cosine=cosine),
         seed=seed,
         sample=sample,
         per_k=per_k,

@@ -64,6 +64,7 @@ from complement.core.probe_metrics import (  # RecTask, rec_task: re-exported fo
 )
 from complement.core.shifts import DEFINITIONS as SHIFT_DEFINITIONS
 from complement.core.shifts import ItemShift
+from complement.core.validate import check_views
 from complement.errors import UsageError
 from complement.retrieval import Backend
 
@@ -286,8 +287,7 @@ def run_probe(
     ``fitted[(capacity, "shift" | "reference")]``, where given, returns that fit's mapped
     vectors and info (computed elsewhere, e.g. in a worker process, with the same bits).
     """
-    if source.shape[0] != target.shape[0]:
-        raise UsageError("the two views must have the same items (join them first)")
+    source, target = check_views(source, target, "run_probe", ("source", "target"))
     check_options(capacities, source.shape[1], target.shape[1], alpha, rank, max_epochs, epochs)
     xs, yt = probe_rows(source, target, raw)
     opts: dict[str, Any] = {

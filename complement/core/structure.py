@@ -38,6 +38,7 @@ import numpy.typing as npt
 
 from complement.core.probe_metrics import l2_rows
 from complement.core.probe_models import CV_FOLDS, cv_alpha, one_blas_thread, ridge_weights
+from complement.core.validate import check_views
 from complement.errors import UsageError
 
 __all__ = [
@@ -227,9 +228,8 @@ def shared_structure(
     titles: list[str | None] | None = None,
 ) -> StructureResult:
     """CCA with a permutation null, shared variance shares, and per-item private energy."""
+    sem, cf = check_views(sem, cf, "shared_structure")
     n = int(sem.shape[0])
-    if cf.shape[0] != n:
-        raise UsageError("the two views must have the same items (join them first)")
     if n < 50:
         raise UsageError(f"{n} items are too few for the structure analysis (need at least 50)")
     if max_dim < 1:

@@ -16,12 +16,14 @@ import numpy.typing as npt
 
 from complement.errors import InputError
 from complement.io import interactions as _log
+from complement.io import items as _items
 from complement.io.embeddings import Embeddings, check_matrix, load_embeddings
-from complement.io.ids import canonical_ids, load_ids
-from complement.io.interactions import Interactions, load_interactions
+from complement.io.ids import canonical_ids, load_ids, unique_ids_from_series
+from complement.io.interactions import Interactions, load_interactions, load_split_files
+from complement.io.items import ItemTitles, load_items
 from complement.io.sources import InMemory
 
-__all__ = ["embeddings_from", "ids_from", "interactions_from"]
+__all__ = ["embeddings_from", "ids_from", "interactions_from", "items_from", "split_files_from"]
 
 
 def _is_frame(value: Any) -> bool:
@@ -120,3 +122,63 @@ def interactions_from(
     i = _log._resolve_column(columns, item_col, "--item-col", where)
     t = _log._resolve_column(columns, time_col, "--time-col", where) if time_col else None
     return _log.interactions_from_frame(frame, label, where, u, i, t)
+
+
+def split_files_from(
+    train: str | Path | InMemory,
+    test: str | Path | InMemory,
+    *,
+    user_col: str = "user_id",
+    item_col: str = "item_id",
+    time_col: str | None = "timestamp",
+) -> tuple[Interactions, int]:
+    """``--split files``: the train and test logs (files or frames) concatenated, train first,
+    and train's length (see :func:`load_split_files`)."""
+    cols: dict[str, Any] = {"user_col": user_col, "item_col": item_col, "time_col": time_col}
+    if not isinstance(train, InMemory) and not isinstance(test, InMemory):
+        return load_split_files(train, test, **cols)
+    a = interactions_from(train, **cols)
+    b = interactions_from(test, **cols)
+    user_ids, users = _log._merge_codes(a.user_ids, a.users, b.user_ids, b.users)
+    item_ids, item_codes = _log._merge_codes(a.item_ids, a.item_codes, b.item_ids, b.item_codes)
+    ts = (
+        np.concatenate([a.timestamps, b.timestamps])
+        if a.timestamps is not None and b.timestamps is not None
+        else None
+    )
+    merged = Interactions(
+        path=f"{a.path}+{b.path}",
+        user_ids=user_ids,
+        users=users,
+        timestamps=ts,
+        item_ids=item_ids,
+        item_codes=item_codes,
+    )
+    return merged, a.n_rows
+
+
+def items_from(
+    value: str | Path | InMemory, *, item_col: str = "item_id", title_col: str = "title"
+) -> ItemTitles:
+    """Item metadata from a file (see :func:`load_items`) or an in-memory polars frame."""
+    if not isinstance(value, InMemory):
+        return load_items(value, item_col=item_col, title_col=title_col)
+    frame: Any = value.value
+    label = value.label()
+    if not _is_frame(frame):
+        raise InputError(f"item metadata {label}: give a polars DataFrame (or a path to a table)")
+    where = Path(label)
+    i = _items._column(frame.columns, item_col, "--item-col", where)
+    t = _items._column(frame.columns, title_col, "--title-col", where)
+    if i == t:
+        raise InputError(
+            f"item metadata {label}: the id and title columns are both {i!r}; name the title "
+            "column with --title-col"
+        )
+    if frame.height == 0:
+        raise InputError(
+            f"item metadata {label}: the table is empty (0 rows); give one row per item"
+        )
+    ids = unique_ids_from_series(frame[i], f"item metadata {label}", i)
+    titles = _items._titles(frame[t], where, t)
+    return ItemTitles(path=label, ids=ids, titles=np.asarray(titles, dtype=str))

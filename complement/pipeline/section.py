@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ class Skip(ComplementError):
     """
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Section:
     """One diagnostic's outcome.
 
@@ -39,14 +40,22 @@ class Section:
         return str(self.doc["schema"])
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON document without ``provenance`` (a copy at the top level)."""
-        return dict(self.doc)
+        """The JSON document without ``provenance``: a deep copy, which the caller may change."""
+        return copy.deepcopy(self.doc)
 
     def document(self) -> dict[str, Any]:
-        """The whole document, as ``complement <name> --json`` writes it."""
+        """The whole document, as ``complement <name> --json`` writes it (a deep copy)."""
         if self.provenance is None:
             return self.to_dict()
-        return {**self.doc, "provenance": self.provenance}
+        return copy.deepcopy({**self.doc, "provenance": self.provenance})
+
+    def __repr__(self) -> str:
+        """One line (the document and the result's arrays are not shown)."""
+        result = type(self.result).__name__
+        given = "with provenance" if self.provenance is not None else "no provenance"
+        return (
+            f"Section({self.name!r}, schema={self.doc.get('schema')!r}, result={result}, {given})"
+        )
 
 
 def make_section(name: str, result: Any, body: dict[str, Any], **parts: Any) -> Section:

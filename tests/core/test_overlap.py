@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from complement.core.overlap import intersection_sizes, item_overlap, linear_cka
-from complement.errors import UsageError
+from complement.core.validate import check_matrix
+from complement.errors import InputError, UsageError
 from complement.retrieval import get_backend
 
 CPU = get_backend("cpu")
@@ -111,3 +112,63 @@ def test_groups_and_bad_k():
         item_overlap(x, x, [30], CPU)
     with pytest.raises(UsageError):
         item_overlap(x, x, [0], CPU)
+
+
+# --- entry checks of the exported functions ------------------------------------------------
+
+
+def _views(n: int = 60) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(3)
+    return (
+        rng.standard_normal((n, 8)).astype(np.float32),
+        rng.standard_normal((n, 4)).astype(np.float32),
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "match"),
+    [
+        (lambda s, c: (s[:, 0], c), InputError, "2-D"),
+        (lambda s, c: (s[None], c), InputError, "2-D"),
+        (lambda s, c: (s, c[:10]), UsageError, "same items"),
+        (lambda s, c: (np.full_like(s, np.nan), c), InputError, "NaN"),
+        (lambda s, c: (s, np.where(c > 2, np.inf, c)), InputError, "infinite"),
+        (lambda s, c: (s.astype(str), c), InputError, "numeric"),
+        (lambda s, c: (s[:0], c[:0]), InputError, "empty"),
+    ],
+)
+def test_item_overlap_and_cka_refuse_bad_views(change, error, match):
+    sem, cf = change(*_views())
+    with pytest.raises(error, match=match):
+        item_overlap(sem, cf, [5], CPU)
+    with pytest.raises(error, match=match):
+        linear_cka(sem, cf)
+
+
+@pytest.mark.parametrize("ks", [10, np.int64(10), (10,), [10], np.array([10]), range(10, 11)])
+def test_item_overlap_takes_an_int_or_iterable_of_ints(ks):
+    sem, cf = _views()
+    assert sorted(item_overlap(sem, cf, ks, CPU).per_k) == [10]
+
+
+@pytest.mark.parametrize("ks", [10.0, "10", [10.5], [True], None, [[10]]])
+def test_item_overlap_refuses_other_ks(ks):
+    sem, cf = _views()
+    with pytest.raises(UsageError, match="ks="):
+        item_overlap(sem, cf, ks, CPU)
+
+
+def test_finite_values_whose_sum_overflows_are_finite():
+    big = np.full((70000, 2), 1e308)  # more rows than one block of the exact re-read
+    assert check_matrix(big, "x", "here") is big
+    big[-1, 1] = np.inf
+    with pytest.raises(InputError, match="infinite"):
+        check_matrix(big, "x", "here")
+
+
+def test_a_memory_map_is_checked_in_place(tmp_path):
+    sem, cf = _views()
+    np.save(tmp_path / "s.npy", sem)
+    mapped = np.load(tmp_path / "s.npy", mmap_mode="r")
+    assert check_matrix(mapped, "sem", "here") is mapped
+    assert item_overlap(mapped, cf, [5], CPU).to_dict() == item_overlap(sem, cf, [5], CPU).to_dict()
