@@ -28,6 +28,7 @@ from typing import Any
 
 from complement.errors import ConfigError, InputError, UsageError
 from complement.options import (
+    ABOVE,
     COMMANDS,
     DATA_KEYS,
     MAXIMUM,
@@ -182,6 +183,10 @@ def _check_ranges(values: Mapping[str, Any], sources: Mapping[str, str]) -> None
         if opt.kind == "float" and not math.isfinite(value):
             raise UsageError(f"{opt.flag} {value}{where}: must be a finite number")
         low, high = MINIMUM.get(name), MAXIMUM.get(name)
+        if name in ABOVE and value <= ABOVE[name]:
+            raise UsageError(
+                f"{opt.flag} {value}{where}: must be above {_num(ABOVE[name])}; give a larger value"
+            )
         if low is not None and value < low:
             raise UsageError(
                 f"{opt.flag} {value}{where}: must be at least {_num(low)}; give a larger value"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "ABOVE",
     "COMMANDS",
     "DATA_KEYS",
     "MAXIMUM",
@@ -288,7 +289,6 @@ MINIMUM: dict[str, float] = {
     "max_missing": 0.0,
     "min_shared": 0.0,
     "alpha": 0.0,
-    "ridge_alpha": 0.0,
     "seeds": 1,
     "seed": 0,
     "sample": 1,
@@ -303,6 +303,9 @@ MINIMUM: dict[str, float] = {
     "epochs": 1,
     "dim": 1,
 }
+
+#: options whose value must lie above this bound (the bound itself excluded)
+ABOVE: dict[str, float] = {"ridge_alpha": 0.0}
 
 #: option groups shared by several commands
 JOIN_OPTIONS = ("positional_ids", "min_shared", "sem_key", "cf_key", "vector_cols")

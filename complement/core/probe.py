@@ -30,7 +30,8 @@ Definitions (fixed; also in docs/definitions.md and the JSON under ``definitions
   lists behind RecTrue (A) and RecMapped (B): all items ranked, train history masked.
 - ``train_test_gap``: train R² minus test R² of the same fit (``r2`` and ``r2_uniform``).
 - ``gap``: test R² (``r2`` and ``r2_uniform``) under the chosen shift minus test R² of the same
-  capacity under the ``random`` shift (0 when the shift is ``random``).
+  capacity under the ``random`` shift (0 when the shift is ``random``); null, with
+  ``gap_reason``, when the random reference cannot be formed (fewer than 100 items).
 """
 
 from __future__ import annotations
@@ -136,7 +137,8 @@ class CapacityResult:
     train: SetMetrics
     test: SetMetrics
     fit: dict[str, Any]
-    random_test: tuple[float, float]
+    #: test R² (r2, r2_uniform) under the random reference; None when it could not be formed
+    random_test: tuple[float, float] | None
     rec_true: float | None = None
     rec_mapped: float | None = None
     rec_jaccard: float | None = None
@@ -151,7 +153,9 @@ class CapacityResult:
         return None if value is None else float(value)
 
     @property
-    def gap(self) -> tuple[float, float]:
+    def gap(self) -> tuple[float, float] | None:
+        if self.random_test is None:
+            return None
         return (self.test.r2 - self.random_test[0], self.test.r2_uniform - self.random_test[1])
 
     @property
@@ -175,6 +179,7 @@ class CapacityResult:
         return (self.rec_true - self.rec_mapped) / self.rec_true * 100.0
 
     def to_dict(self) -> dict[str, Any]:
+        gap, ref = self.gap, self.random_test
         return {
             "train": self.train.to_dict(),
             "test": self.test.to_dict(),
@@ -185,9 +190,9 @@ class CapacityResult:
             "drop_abs": self.drop_abs,
             "drop_below_floor": self.drop_below_floor,
             "alpha": self.alpha,
-            "gap": {"r2": self.gap[0], "r2_uniform": self.gap[1]},
+            "gap": None if gap is None else {"r2": gap[0], "r2_uniform": gap[1]},
             "train_test_gap": {"r2": self.train_test_gap[0], "r2_uniform": self.train_test_gap[1]},
-            "random_test": {"r2": self.random_test[0], "r2_uniform": self.random_test[1]},
+            "random_test": None if ref is None else {"r2": ref[0], "r2_uniform": ref[1]},
             "fit": self.fit,
         }
 
@@ -196,7 +201,8 @@ class CapacityResult:
 class ProbeResult:
     direction: str
     shift: ItemShift
-    reference: ItemShift
+    #: the random reference of the gap; None when it could not be formed (``gap_reason``)
+    reference: ItemShift | None
     capacities: dict[str, CapacityResult]
     n_items: int
     dims: tuple[int, int]
@@ -204,12 +210,19 @@ class ProbeResult:
     rec: dict[str, Any] | None = field(default=None)
     #: the protocol: early_stop, epochs (fixed epochs or None), max_epochs, raw
     protocol: dict[str, Any] = field(default_factory=dict)
+    #: why there is no gap (the random reference could not be formed); None when there is one
+    gap_reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        head: dict[str, Any] = {
             "direction": self.direction,
             "shift": self.shift.to_dict(),
-            "reference_shift": self.reference.to_dict(),
+            "reference_shift": None if self.reference is None else self.reference.to_dict(),
+        }
+        if self.gap_reason is not None:  # only then: the documents with a gap keep their keys
+            head["gap_reason"] = self.gap_reason
+        return {
+            **head,
             "n_items": self.n_items,
             "dim_source": self.dims[0],
             "dim_target": self.dims[1],
@@ -260,7 +273,7 @@ def run_probe(
     source: npt.NDArray[Any],
     target: npt.NDArray[Any],
     shift: ItemShift,
-    reference: ItemShift,
+    reference: ItemShift | None,
     capacities: Sequence[str],
     backend: Backend,
     *,
@@ -275,8 +288,10 @@ def run_probe(
     rec: RecTask | None = None,
     progress: Progress | None = None,
     fitted: Mapping[tuple[str, str], Callable[[], Mapped]] | None = None,
+    gap_reason: str | None = None,
 ) -> ProbeResult:
-    """Fit every capacity under ``shift`` (and under the random ``reference`` for the gap).
+    """Fit every capacity under ``shift`` (and under the random ``reference`` for the gap;
+    None: no gap, ``gap_reason`` says why).
 
     ``epochs``: MLPs train exactly that many epochs without a holdout (None: early stopping,
     at most ``max_epochs``); ``raw``: no L2 row normalisation. An MLP's fit under the reference
@@ -300,7 +315,7 @@ def run_probe(
     }
     true_lists = rec_lists(rec, yt, backend) if rec is not None else None
     rec_true = recall_of(rec, true_lists) if rec is not None and true_lists is not None else None
-    separate = reference.kind != shift.kind
+    separate = reference is not None and reference.kind != shift.kind
     results: dict[str, CapacityResult] = {}
     # the true side of each set's metrics, computed for the first capacity, kept for the others
     train_side, test_side = TrueSide(), TrueSide()
@@ -320,14 +335,18 @@ def run_probe(
                 progress(capacity)
             ahead: Future[Mapped] | None = None
             fit_here = (capacity, "reference") not in done
-            if separate and capacity in probe_models.MLP_LAYERS and fit_here:
+            mlp = capacity in probe_models.MLP_LAYERS
+            if reference is not None and separate and mlp and fit_here:
                 if pool is None:  # one torch session for both threads, from the first MLP on
                     stack.enter_context(probe_models.torch_session())
                     pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
                 ahead = pool.submit(mapped_vectors, capacity, xs, yt, reference, opts)
             mapped, info = fit(capacity, "shift", shift)
             test = set_metrics(yt[shift.test], mapped[shift.test], backend, seed, side=test_side)
-            if not separate:
+            random_test: tuple[float, float] | None
+            if reference is None:
+                random_test = None
+            elif not separate:
                 random_test = (test.r2, test.r2_uniform)
             else:
                 ref_mapped = (
@@ -370,4 +389,5 @@ def run_probe(
             "max_epochs": max_epochs if epochs is None else None,
             "raw": raw,
         },
+        gap_reason=None if reference is not None else gap_reason or "no random reference",
     )

@@ -42,6 +42,7 @@ __all__ = [
     "ItemShift",
     "first_seen",
     "make_item_shift",
+    "random_reference",
     "shift_from_log",
 ]
 
@@ -100,14 +101,62 @@ def first_seen(
     return out
 
 
-def _check_sizes(shift: ItemShift, hint: str) -> ItemShift:
-    for side, n in (("train", shift.n_train), ("test", shift.n_test)):
-        if n < MIN_ITEMS:
-            raise UsageError(
-                f"--shift {shift.kind} leaves {n} {side} items (train {shift.n_train}, test "
-                f"{shift.n_test}); each side needs at least {MIN_ITEMS}: {hint}"
-            )
+def _check_sizes(shift: ItemShift, hints: dict[str, str]) -> ItemShift:
+    """Refuse a side with fewer than MIN_ITEMS items. ``hints``: the fix when only the
+    ``train`` side, only the ``test`` side, or ``both`` sides are too small."""
+    small = [
+        (side, n) for side, n in (("train", shift.n_train), ("test", shift.n_test)) if n < MIN_ITEMS
+    ]
+    if small:
+        side, n = small[0]
+        hint = hints["both" if len(small) == 2 else side]
+        raise UsageError(
+            f"--shift {shift.kind} leaves {n} {side} items (train {shift.n_train}, test "
+            f"{shift.n_test}); each side needs at least {MIN_ITEMS}: {hint}"
+        )
     return shift
+
+
+def _hints(train: str, test: str, both: str) -> dict[str, str]:
+    return {"train": train, "test": test, "both": both}
+
+
+#: the fix for a side that is too small, per shift (the other side's fix would shrink it)
+_FIXES = {
+    "none": _hints("give more items", "give more items", "give more items"),
+    "random": _hints(
+        "give at least 100 items", "give at least 100 items", "give at least 100 items"
+    ),
+    "temporal": _hints(
+        "give a later --cutoff (without --cutoff: a lower --test-frac)",
+        "give an earlier --cutoff (without --cutoff: a higher --test-frac)",
+        f"give a log that first sees at least {MIN_ITEMS} items on each side of the cutoff",
+    ),
+    "popularity": _hints(
+        "lower --tail-frac or give more items",
+        "raise --tail-frac or give more items",
+        f"give at least {2 * MIN_ITEMS} items",
+    ),
+    "cold": _hints(
+        "lower --max-interactions (fewer items count as cold)",
+        "raise --max-interactions (more items count as cold)",
+        f"give at least {2 * MIN_ITEMS} items",
+    ),
+}
+
+
+def random_reference(n_items: int, *, seed: int = 0) -> tuple[ItemShift | None, str | None]:
+    """The ``random`` shift as the reference of a probe's gap, or (None, why it cannot be
+    formed): unlike a requested shift it is never refused, the gap is left out instead."""
+    try:
+        return make_item_shift("random", n_items, seed=seed), None
+    except UsageError:
+        n_test = int(math.floor(RANDOM_TEST_FRAC * n_items))
+        return None, (
+            f"the random reference split of the {n_items} items would hold {n_test} test items "
+            f"(floor({RANDOM_TEST_FRAC:g} n)); each side needs at least {MIN_ITEMS}, so the "
+            f"gap needs at least {math.ceil(MIN_ITEMS / RANDOM_TEST_FRAC)} items"
+        )
 
 
 def make_item_shift(
@@ -125,7 +174,7 @@ def make_item_shift(
     """The train / test items of one shift (see the module docstring for the definitions)."""
     everything = np.arange(n_items, dtype=np.int64)
     if kind == "none":
-        return _check_sizes(ItemShift("none", everything, everything), "give more items")
+        return _check_sizes(ItemShift("none", everything, everything), _FIXES["none"])
     if kind == "random":
         perm = np.random.default_rng([seed, 101]).permutation(n_items)
         n_test = int(math.floor(RANDOM_TEST_FRAC * n_items))
@@ -135,7 +184,7 @@ def make_item_shift(
             np.sort(perm[:n_test]).astype(np.int64),
             {"test_frac": RANDOM_TEST_FRAC, "seed": seed},
         )
-        return _check_sizes(shift, "give at least 100 items")
+        return _check_sizes(shift, _FIXES["random"])
     if kind == "temporal":
         if first_seen is None or cutoff is None:
             raise UsageError("--shift temporal needs an interaction log with timestamps")
@@ -147,9 +196,7 @@ def make_item_shift(
             "cutoff_source": cutoff_source,
             "n_items_not_in_log": int((~seen).sum()),
         }
-        return _check_sizes(
-            ItemShift("temporal", train, test, details), "move the cutoff with --cutoff"
-        )
+        return _check_sizes(ItemShift("temporal", train, test, details), _FIXES["temporal"])
     if kind in ("popularity", "cold"):
         if train_counts is None:
             raise UsageError(f"--shift {kind} needs an interaction log (train interaction counts)")
@@ -168,7 +215,7 @@ def make_item_shift(
                     "max_test_count": int(counts[order[n_test - 1]]) if n_test else None,
                 },
             )
-            return _check_sizes(shift, "raise --tail-frac or give more items")
+            return _check_sizes(shift, _FIXES["popularity"])
         if max_interactions < 0:
             raise UsageError(f"--max-interactions is {max_interactions}: it must be >= 0")
         cold = counts <= max_interactions
@@ -178,7 +225,7 @@ def make_item_shift(
             np.flatnonzero(cold).astype(np.int64),
             {"max_interactions": max_interactions},
         )
-        return _check_sizes(shift, "change --max-interactions")
+        return _check_sizes(shift, _FIXES["cold"])
     raise UsageError(f"unknown --shift {kind!r}: choose one of {', '.join(SHIFT_KINDS)}")
 
 

@@ -29,6 +29,7 @@ from complement.core.splits import Split, make_split
 from complement.errors import ComplementError, InputError
 from complement.io import Interactions, Views, join_views, load_items
 from complement.io.coverage import log_coverage
+from complement.io.embeddings import Embeddings
 from complement.io.interactions import load_split_files
 from complement.io.items import ItemTitles
 from complement.io.loaders import embeddings_from, interactions_from
@@ -45,6 +46,7 @@ __all__ = [
     "load_segments",
     "log_given",
     "no_progress",
+    "read_views",
     "split_of",
 ]
 
@@ -290,8 +292,8 @@ def _missing_views(settings: Settings) -> None:
         )
 
 
-def load_views(settings: Settings) -> Views:
-    """The two item views, joined on their ids."""
+def read_views(settings: Settings) -> tuple[Embeddings, Embeddings]:
+    """The two item views as read, before the join."""
     _missing_views(settings)
     vector_cols = settings.get("vector_cols")
     sem = embeddings_from(
@@ -308,6 +310,12 @@ def load_views(settings: Settings) -> Views:
         key=settings.get("cf_key"),
         vector_cols=vector_cols,
     )
+    return sem, cf
+
+
+def load_views(settings: Settings) -> Views:
+    """The two item views, joined on their ids."""
+    sem, cf = read_views(settings)
     return join_views(
         sem,
         cf,

@@ -20,11 +20,18 @@ from complement.core import probe as probe_core
 from complement.core import probe_models
 from complement.core.probe_fit import FitInputs, fit_inputs, probe_rows
 from complement.core.probe_metrics import RecTask, rec_task
-from complement.core.shifts import NEEDS_LOG, ItemShift, make_item_shift, shift_from_log
+from complement.core.shifts import (
+    NEEDS_LOG,
+    ItemShift,
+    make_item_shift,
+    random_reference,
+    shift_from_log,
+)
 from complement.errors import ComplementError, UsageError
 from complement.pipeline.context import Context
 from complement.pipeline.mlp_worker import MlpFits, Worker, load_beside, worker_wanted
 from complement.pipeline.section import Section, Skip, make_section
+from complement.pipeline.structure import UnitContext, unit_context, widen
 
 __all__ = [
     "REPORT_CAPACITIES",
@@ -109,7 +116,11 @@ def _rec(ctx: Context, shift: ItemShift, target: str) -> RecTask | None:
 @dataclass(frozen=True)
 class ProbePlan:
     """The probe's shifts and options, checked, and its MLP fits under way in a worker (if
-    any); ``error``: the refusal to raise when the probe runs. Close it when done."""
+    any); ``error``: the refusal to raise when the probe runs. Close it when done.
+
+    ``reference`` is the random reference of the gap, None (with ``gap_reason``) when it
+    cannot be formed; ``unit``: the context the probe runs on (see
+    :func:`complement.pipeline.structure.unit_context`)."""
 
     capacities: tuple[str, ...]
     chosen: ItemShift | None = None
@@ -118,6 +129,8 @@ class ProbePlan:
     rec: RecTask | None = None
     fits: MlpFits | None = None
     error: ComplementError | None = None
+    gap_reason: str | None = None
+    unit: UnitContext | None = None
 
     def close(self) -> None:
         if self.fits is not None:
@@ -133,11 +146,11 @@ def _source_target(ctx: Context) -> tuple[Any, Any]:
 def _worker_fits(ctx: Context, plan: ProbePlan, worker: Worker | None) -> MlpFits | None:
     """The plan's MLP fits started in a worker process (``worker`` where one is already
     started), where that pays (None: fit here)."""
-    assert plan.chosen is not None and plan.reference is not None
+    assert plan.chosen is not None
     settings, device = ctx.settings, ctx.require_backend().device
     source, target = _source_target(ctx)
     roles = {"shift": plan.chosen}
-    if plan.reference.kind != plan.chosen.kind:
+    if plan.reference is not None and plan.reference.kind != plan.chosen.kind:
         roles["reference"] = plan.reference
     mlps = [c for c in plan.capacities if c in probe_models.MLP_LAYERS]
     # per fit: every item's source and the training pairs, float64
@@ -174,7 +187,10 @@ def plan_probe(ctx: Context, capacities: Sequence[str], worker: Worker | None = 
     """
     try:
         plan = _plan(ctx, tuple(capacities))
-        fits = None if plan.error is not None else _worker_fits(ctx, plan, worker)
+        fits = None
+        if plan.error is None:
+            assert plan.unit is not None
+            fits = _worker_fits(plan.unit.ctx, plan, worker)
     except BaseException:
         if worker is not None:
             worker.close()
@@ -187,11 +203,16 @@ def plan_probe(ctx: Context, capacities: Sequence[str], worker: Worker | None = 
 def _plan(ctx: Context, caps: tuple[str, ...]) -> ProbePlan:
     """The checked shifts and options, or the refusal (no fit started)."""
     settings = ctx.settings
+    gap_reason: str | None = None
     try:
         epochs = fixed_epochs(settings)  # refuse a bad combination before any work
+        unit = unit_context(ctx, "probe")  # all-zero rows: refused, or left out
+        ctx = unit.ctx
         kind = settings["shift"]
         chosen = make_shift(ctx, kind)
-        reference = chosen if kind == "random" else make_shift(ctx, "random")
+        reference: ItemShift | None = chosen
+        if kind != "random":  # too few items for it: the probe runs, without a gap
+            reference, gap_reason = random_reference(ctx.views.n_items, seed=settings["seed"])
         sem2cf = settings["direction"] == "sem2cf"
         rec = _rec(ctx, chosen, "cf" if sem2cf else "sem")
         ctx.require_backend()
@@ -208,7 +229,7 @@ def _plan(ctx: Context, caps: tuple[str, ...]) -> ProbePlan:
             )
     except ComplementError as exc:
         return ProbePlan(caps, error=exc)
-    return ProbePlan(caps, chosen, reference, epochs, rec)
+    return ProbePlan(caps, chosen, reference, epochs, rec, gap_reason=gap_reason, unit=unit)
 
 
 def run_probe(ctx: Context, capacities: Sequence[str], plan: ProbePlan | None = None) -> Section:
@@ -242,7 +263,8 @@ def probe_loading(
 def _run(ctx: Context, plan: ProbePlan) -> Section:
     if plan.error is not None:
         raise plan.error
-    assert plan.chosen is not None and plan.reference is not None
+    assert plan.chosen is not None and plan.unit is not None
+    ctx = plan.unit.ctx
     settings, views = ctx.settings, ctx.views
     capacities, chosen, reference = plan.capacities, plan.chosen, plan.reference
     source, target = _source_target(ctx)
@@ -273,8 +295,9 @@ def _run(ctx: Context, plan: ProbePlan) -> Section:
             rec=plan.rec,
             progress=step,
             fitted=plan.fits.fits() if plan.fits is not None else None,
+            gap_reason=plan.gap_reason,
         )
-    return make_section(
+    section = make_section(
         "probe",
         result,
         result.to_dict(),
@@ -282,4 +305,35 @@ def _run(ctx: Context, plan: ProbePlan) -> Section:
         views=views.to_dict(),
         split=ctx.split.to_dict() if ctx.split is not None else None,
         interactions=ctx.coverage,
+    )
+    return section if plan.unit.kept is None else _widened(section, plan.unit)
+
+
+def _widened(section: Section, unit: UnitContext) -> Section:
+    """The section with its result's per-item figures (for --per-item) spread over every item
+    of the run: the document is of the items kept; the items left out get NaN and no side."""
+    result = section.result
+    assert unit.kept is not None
+    kept = unit.kept
+
+    def spread(shift: ItemShift | None) -> ItemShift | None:
+        if shift is None:
+            return None
+        return replace(shift, train=kept[shift.train], test=kept[shift.test])
+
+    capacities = {
+        name: replace(
+            cap,
+            item_cosine=None if cap.item_cosine is None else widen(cap.item_cosine, unit),
+            item_sq_error=None if cap.item_sq_error is None else widen(cap.item_sq_error, unit),
+        )
+        for name, cap in result.capacities.items()
+    }
+    shift = spread(result.shift)
+    assert shift is not None
+    return replace(
+        section,
+        result=replace(
+            result, shift=shift, reference=spread(result.reference), capacities=capacities
+        ),
     )

@@ -210,6 +210,33 @@ def log_file(tmp: Path, body: str | None = None, name: str = "log.csv") -> Path:
     return tmp / name
 
 
+def zero_cf(tmp: Path) -> Path:
+    """The collaborative view of ``views`` with row 3 all zeros."""
+    _, cf = views(tmp)
+    m = np.load(cf)
+    m[3] = 0
+    np.save(tmp / "cf_zero.npy", m)
+    return tmp / "cf_zero.npy"
+
+
+def nan_cf(tmp: Path) -> Path:
+    """The collaborative view of ``views`` with a NaN in row 3."""
+    _, cf = views(tmp)
+    m = np.load(cf)
+    m[3, 0] = np.nan
+    np.save(tmp / "cf_nan.npy", m)
+    return tmp / "cf_nan.npy"
+
+
+def one_view_item(tmp: Path) -> list[Any]:
+    """SEM CF --sem-ids --cf-ids where item 0 is in the collaborative view only."""
+    sem, cf = views(tmp)
+    np.save(tmp / "sem39.npy", np.load(sem)[1:])
+    np.save(tmp / "sem_ids.npy", np.arange(1, N_ITEMS))
+    np.save(tmp / "cf_ids.npy", np.arange(N_ITEMS))
+    return [tmp / "sem39.npy", cf, "--sem-ids", tmp / "sem_ids.npy", "--cf-ids", tmp / "cf_ids.npy"]
+
+
 def run_with_log(
     command: str, *extra: Any, body: str | None = None, n: int = N_ITEMS
 ) -> Callable[[Path, Any], list[Any]]:
@@ -1526,6 +1553,11 @@ CASES = [
         ("--shift popularity", "each side needs at least 20", "raise --tail-frac"),
     ),
     Case(
+        "probe-shift-train-too-small",
+        run_with_log("probe", "--shift", "popularity", "--tail-frac", "0.9", n=120),
+        ("--shift popularity leaves 12 train items", "lower --tail-frac"),
+    ),
+    Case(
         "probe-rank-too-large",
         run_with_log("probe", "--capacity", "lowrank", "--rank", "50", n=120),
         ("--rank 50", "it must lie in 1..4", "the smaller view dimension"),
@@ -1533,7 +1565,7 @@ CASES = [
     Case(
         "probe-alpha-not-positive",
         run_with_log("probe", "--ridge-alpha", "0", n=120),
-        ("--ridge-alpha 0.0", "the ridge penalty must be positive"),
+        ("--ridge-alpha 0.0", "must be above 0", "give a larger value"),
     ),
     Case(
         "structure-max-dim-zero",
@@ -1541,9 +1573,34 @@ CASES = [
         ("--max-dim 0", "must be at least 1", "give a larger value"),
     ),
     Case(
+        "structure-zero-row",
+        lambda tmp, _mp: ["structure", views(tmp)[0], zero_cf(tmp), "--metric", "ip"],
+        ("cf_zero.npy", "all zeros", "whatever --metric says", "pass --drop-invalid"),
+    ),
+    Case(
+        "probe-zero-row",
+        lambda tmp, _mp: ["probe", views(tmp)[0], zero_cf(tmp), "--metric", "ip"],
+        ("cf_zero.npy", "all zeros", "whatever --metric says", "pass --drop-invalid"),
+    ),
+    Case(
         "explain-unknown-item",
         lambda tmp, _mp: ["explain", "99999", *views(tmp), "--items", items_file(tmp)],
         ("'99999'", "neither an id nor a title", "items.parquet"),
+    ),
+    Case(
+        "explain-item-in-one-view",
+        lambda tmp, _mp: ["explain", "0", *one_view_item(tmp)],
+        ("id 0 is only in the collaborative view", "no neighbours in both views"),
+    ),
+    Case(
+        "explain-item-dropped",
+        lambda tmp, _mp: ["explain", "3", views(tmp)[0], nan_cf(tmp), "--drop-invalid"],
+        ("id 3 was dropped as invalid by --drop-invalid", "no neighbours in both views"),
+    ),
+    Case(
+        "explain-empty-item",
+        lambda tmp, _mp: ["explain", "", *views(tmp)],
+        ("item '' is empty", "give an item id"),
     ),
     Case(
         "explain-too-many-neighbours",

@@ -175,3 +175,113 @@ def test_probe_rec_table_flags_a_drop_below_the_floor():
     assert rec.rows[0][4] == f"-0.0252 {BELOW_FLOOR}" and rec.rows[1][4] == "+75.0%"
     assert rec.rows[0][3] == "0.085"
     assert any("absolute drop" in note for note in rec.notes)
+
+
+def _one_line(result) -> str:
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    return lines[0]
+
+
+def test_probe_refuses_an_all_zero_row_whatever_the_metric(invoke, probe_data, recwarn):
+    d = probe_data
+    cf = np.load(d / "cf.npy")
+    cf[9] = 0.0  # item 1009
+    np.save(d / "cf_zero.npy", cf)
+    for metric in ("ip", "cosine"):
+        result, _ = invoke(
+            "probe", d / "sem.npy", d / "cf_zero.npy", "--metric", metric, "--shift", "none",
+            "--per-item", d / "z.parquet", "--quiet", json_out=False,
+        )  # fmt: skip
+        assert result.exit_code == 2, result.output
+        line = _one_line(result)
+        assert "collaborative embeddings" in line and "1009" in line, line
+        assert "pass --drop-invalid to leave" in line
+    assert not (d / "z.parquet").exists()
+    # --drop-invalid leaves the item out, as a cosine join would; no warning on the way
+    result, ip = invoke(
+        "probe", d / "sem.npy", d / "cf_zero.npy", "--metric", "ip", "--drop-invalid",
+        "--shift", "none", "--per-item", d / "z.parquet", "--quiet",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    _, cos = invoke(
+        "probe", d / "sem.npy", d / "cf_zero.npy", "--drop-invalid", "--shift", "none",
+        "--quiet",
+    )  # fmt: skip
+    assert ip["views"]["dropped"]["collaborative_zero"] == 1 and ip["n_items"] == N_ITEMS - 1
+    assert {k: v for k, v in ip.items() if k != "provenance"} == {
+        k: v for k, v in cos.items() if k != "provenance"
+    }
+    lin = ip["capacities"]["linear"]
+    assert lin["test"]["n"] == N_ITEMS - 1 and np.isfinite(lin["test"]["cosine"])
+    import polars as pl
+
+    per_item = pl.read_parquet(d / "z.parquet")
+    assert per_item.height == N_ITEMS  # the run's items; the one left out has no probe figures
+    row = per_item.filter(pl.col("item_id") == "1009")
+    assert row["probe_split"][0] is None and np.isnan(row["probe_cosine_linear"][0])
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+@pytest.fixture
+def small_data(tmp_path):
+    """90 items (too few for the random reference's 20 test items), a log, no user vectors."""
+    rng = np.random.default_rng(1)
+    n = 90
+    z = rng.standard_normal((n, 3))
+    np.save(tmp_path / "sem.npy", (np.c_[z, rng.standard_normal((n, 5))]).astype(np.float32))
+    np.save(tmp_path / "cf.npy", (np.c_[z, rng.standard_normal((n, 3))]).astype(np.float32))
+    rows = [f"{u},{i},{u * 100 + i}" for u in range(30) for i in rng.choice(n, 20, replace=False)]
+    (tmp_path / "log.csv").write_text("user_id,item_id,timestamp\n" + "\n".join(rows) + "\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize("shift", ["popularity", "none"])
+def test_probe_without_room_for_the_random_reference_runs_without_a_gap(invoke, small_data, shift):
+    d = small_data
+    args = ("probe", d / "sem.npy", d / "cf.npy", "--interactions", d / "log.csv",
+            "--split", "user-temporal", "--shift", shift, "--tail-frac", "0.3")  # fmt: skip
+    result, doc = invoke(*args)
+    assert result.exit_code == 0, result.output
+    assert doc["shift"]["kind"] == shift and doc["shift"]["n_test"] >= 20
+    assert doc["reference_shift"] is None
+    assert "18 test items" in doc["gap_reason"] and "at least 100 items" in doc["gap_reason"]
+    lin = doc["capacities"]["linear"]
+    assert lin["gap"] is None and lin["random_test"] is None
+    assert "--shift random" not in result.output
+    assert "random R² and gap: not computed" in " ".join(result.output.split())
+    # asked for, the random shift itself is still refused
+    result, _ = invoke(*args[:-4], "--shift", "random", "--quiet", json_out=False)
+    assert result.exit_code == 2 and "give at least 100 items" in _one_line(result)
+
+
+def test_probe_advice_grows_the_side_that_is_too_small(invoke, probe_data):
+    cases = [
+        (("--shift", "popularity", "--tail-frac", "0.99"), "train", "lower --tail-frac"),
+        (("--shift", "popularity", "--tail-frac", "0.05"), "test", "raise --tail-frac"),
+        (("--shift", "cold", "--max-interactions", "1000"), "train", "lower --max-interactions"),
+        (("--shift", "cold", "--max-interactions", "0"), "test", "raise --max-interactions"),
+        (("--shift", "temporal", "--cutoff", "15"), "train", "a later --cutoff"),
+        (("--shift", "temporal", "--cutoff", "1450"), "test", "an earlier --cutoff"),
+    ]
+    for args, side, advice in cases:
+        result, _ = invoke("probe", *args, "--quiet", json_out=False)
+        assert result.exit_code == 2, (args, result.output)
+        line = _one_line(result)
+        assert "items (train" in line and f" {side} items" in line and advice in line, line
+
+
+def test_the_report_headline_shows_no_random_r2_without_a_reference():
+    from complement.report.model.fmt import MISSING
+    from complement.report.model.probe import probe_tables
+    from complement.report.model.report import headline
+
+    lin = {"test": {"r2": -0.411}, "random_test": None, "gap": None, "fit": {}}
+    probe = {"direction": "sem2cf", "shift": {"kind": "popularity"}, "reference_shift": None,
+             "gap_reason": "too few items", "capacities": {"linear": lin}}  # fmt: skip
+    label, value = dict(headline({"probe": probe})).popitem()
+    assert label == "linear probe test R² random / popularity"
+    assert value == f"{MISSING} / -0.411"
+    table = probe_tables(probe)[0]
+    assert "random R² and gap: not computed: too few items" in table.notes
+    assert not any(note.startswith("gap = ") for note in table.notes)

@@ -41,13 +41,16 @@ def explain_tables(doc: Mapping[str, Any]) -> list[Table]:
         f"{BOTH_MARK} in both views' top {count(doc.get('k'))}: {len(shared)} neighbours "
         f"(overlap {fmt(doc.get('overlap'))})"
     )
+    notes = [note]
+    if doc.get("note"):  # the item named is also another item's title
+        notes.append(f"note: {doc['note']}")
     return [
         make_table(
             "explain.neighbours",
             f"Nearest neighbours of {item_label(doc.get('item'))}",
             ["#", "semantic", "similarity", "collaborative", "similarity"],
             rows,
-            notes=[note],
+            notes=notes,
             text=(1, 3),
         )
     ]

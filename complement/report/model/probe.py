@@ -100,7 +100,9 @@ def _capacities(doc: Mapping[str, Any]) -> Table:
     protocol = protocol_line(doc.get("protocol"))
     if protocol is not None:
         notes.append(protocol)
-    if not random:
+    if doc.get("gap_reason"):  # the random reference could not be formed: no gap
+        notes.append(f"random R² and gap: not computed: {doc['gap_reason']}")
+    elif not random:
         notes.append(
             f"gap = test R² under {kind} minus test R² under random "
             f"({count(ref.get('n_train'))} train / {count(ref.get('n_test'))} test items)"

@@ -130,7 +130,10 @@ def headline(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
         kind = get(probe, "shift", "kind")
         label = "linear probe test R² random" + (f" / {kind}" if kind != "random" else "")
         random_r2 = get(linear, "random_test", "r2")
-        value = fmt(get(linear, "test", "r2") if random_r2 is None else random_r2)
+        if probe.get("gap_reason"):  # no random reference: its R² is not the shift's
+            value = MISSING
+        else:
+            value = fmt(get(linear, "test", "r2") if random_r2 is None else random_r2)
         if kind != "random":
             value += f" / {fmt(get(linear, 'test', 'r2'))}"
         items.append((label, value))
