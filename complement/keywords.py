@@ -35,8 +35,8 @@ __all__ = [
     "view_inputs",
 ]
 
-#: inputs the pipeline reads from files only (the item and user tables, split files)
-PATH_ONLY = ("items", "users", "train", "test")
+#: inputs the pipeline reads from files only (the item and user tables)
+PATH_ONLY = ("items", "users")
 
 
 def _plain(value: Any, *, sequence: bool) -> Any:
@@ -79,7 +79,8 @@ def check_keyword(name: str, value: Any, where: str) -> Any:
         if name in PATH_ONLY:
             raise InputError(
                 f"{where}: {name}= is {_kind_name(value)}; give the path of a table file "
-                "(frames are read for interactions=, arrays for the embeddings and ids)"
+                "(frames are read for interactions=, train= and test=, arrays for the embeddings "
+                "and ids)"
             )
         return value
     opt = OPTIONS[name]

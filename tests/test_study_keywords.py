@@ -14,10 +14,10 @@ import pytest
 
 import complement as cm
 from complement.errors import ComplementError, InputError, UsageError
-from complement.io.interactions import load_split_files
 from complement.io.items import load_items
 from complement.io.loaders import items_from, split_files_from
 from complement.io.sources import InMemory, wrap
+from complement.io.split_logs import load_split_files
 from complement.keywords import api_message
 
 FIXTURE = Path(__file__).resolve().parents[1] / "complement" / "fixtures" / "movielens-100k"
@@ -160,15 +160,27 @@ def test_an_unreadable_frame_is_an_input_error():
 
 
 def test_frames_for_path_only_inputs_are_refused(data):
-    sem, cf, ids, log = data["sem"], data["cf"], data["ids"], data["log"]
+    sem, cf, ids = data["sem"], data["cf"], data["ids"]
     st = cm.Study(sem, cf, sem_ids=ids, cf_ids=ids)
     items = pl.read_parquet(FIXTURE / "items.parquet")
     with pytest.raises(InputError, match="items="):
         st.explain("Toy Story", items=items)
-    with pytest.raises(InputError, match="train="):
-        st.hits(split="files", train=log.head(50000), test=log.tail(50000))
     with pytest.raises(InputError, match="items="):
         cm.Study(sem, cf, items=items.to_pandas())
+
+
+def test_split_files_given_as_frames_equal_the_files(data, tmp_path):
+    sem, cf, ids, log = data["sem"], data["cf"], data["ids"], data["log"]
+    train, test = log.head(80000), log.tail(20000)
+    train.write_parquet(tmp_path / "train.parquet")
+    test.write_parquet(tmp_path / "test.parquet")
+    st = cm.Study(sem, cf, sem_ids=ids, cf_ids=ids, split="files", valid_frac=0.0)
+    from_files = st.hits(k=[10], train=tmp_path / "train.parquet", test=tmp_path / "test.parquet")
+    from_frames = st.hits(k=[10], train=train, test=test.to_pandas())
+    a, b = from_frames.to_dict(), from_files.to_dict()
+    assert a["interactions"].pop("path").startswith("<in-memory frame 80000×4: train>+")
+    assert b["interactions"].pop("path").endswith("train.parquet+" + str(tmp_path / "test.parquet"))
+    assert a == b
 
 
 def test_items_from_a_frame_equals_the_file():

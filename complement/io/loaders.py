@@ -19,9 +19,10 @@ from complement.io import interactions as _log
 from complement.io import items as _items
 from complement.io.embeddings import Embeddings, check_matrix, load_embeddings
 from complement.io.ids import canonical_ids, load_ids, unique_ids_from_series
-from complement.io.interactions import Interactions, load_interactions, load_split_files
+from complement.io.interactions import Interactions, load_interactions
 from complement.io.items import ItemTitles, load_items
 from complement.io.sources import InMemory
+from complement.io.split_logs import merge_split_logs
 
 __all__ = ["embeddings_from", "ids_from", "interactions_from", "items_from", "split_files_from"]
 
@@ -133,28 +134,9 @@ def split_files_from(
     time_col: str | None = "timestamp",
 ) -> tuple[Interactions, int]:
     """``--split files``: the train and test logs (files or frames) concatenated, train first,
-    and train's length (see :func:`load_split_files`)."""
+    and train's length (see :func:`~complement.io.split_logs.merge_split_logs`)."""
     cols: dict[str, Any] = {"user_col": user_col, "item_col": item_col, "time_col": time_col}
-    if not isinstance(train, InMemory) and not isinstance(test, InMemory):
-        return load_split_files(train, test, **cols)
-    a = interactions_from(train, **cols)
-    b = interactions_from(test, **cols)
-    user_ids, users = _log._merge_codes(a.user_ids, a.users, b.user_ids, b.users)
-    item_ids, item_codes = _log._merge_codes(a.item_ids, a.item_codes, b.item_ids, b.item_codes)
-    ts = (
-        np.concatenate([a.timestamps, b.timestamps])
-        if a.timestamps is not None and b.timestamps is not None
-        else None
-    )
-    merged = Interactions(
-        path=f"{a.path}+{b.path}",
-        user_ids=user_ids,
-        users=users,
-        timestamps=ts,
-        item_ids=item_ids,
-        item_codes=item_codes,
-    )
-    return merged, a.n_rows
+    return merge_split_logs(interactions_from(train, **cols), interactions_from(test, **cols))
 
 
 def items_from(

@@ -30,9 +30,8 @@ from complement.errors import ComplementError, InputError
 from complement.io import Interactions, Views, join_views, load_items
 from complement.io.coverage import log_coverage
 from complement.io.embeddings import Embeddings
-from complement.io.interactions import load_split_files
 from complement.io.items import ItemTitles
-from complement.io.loaders import embeddings_from, interactions_from
+from complement.io.loaders import embeddings_from, interactions_from, split_files_from
 from complement.io.segments import load_segment_labels, segment_source
 from complement.io.users import UserVectors, align_user_vectors
 from complement.retrieval import Backend
@@ -295,20 +294,15 @@ def _missing_views(settings: Settings) -> None:
 def read_views(settings: Settings) -> tuple[Embeddings, Embeddings]:
     """The two item views as read, before the join."""
     _missing_views(settings)
-    vector_cols = settings.get("vector_cols")
-    sem = embeddings_from(
-        settings["semantic"],
-        settings.get("sem_ids"),
-        role="semantic",
-        key=settings.get("sem_key"),
-        vector_cols=vector_cols,
-    )
-    cf = embeddings_from(
-        settings["collaborative"],
-        settings.get("cf_ids"),
-        role="collaborative",
-        key=settings.get("cf_key"),
-        vector_cols=vector_cols,
+    sem, cf = (
+        embeddings_from(
+            settings[view],
+            settings.get(f"{short}_ids"),
+            role=view,
+            key=settings.get(f"{short}_key"),
+            vector_cols=settings.get("vector_cols"),
+        )
+        for view, short in (("semantic", "sem"), ("collaborative", "cf"))
     )
     return sem, cf
 
@@ -348,7 +342,7 @@ def load_log(settings: Settings, need_time: bool) -> tuple[Interactions | None, 
                 "--split files needs --train TRAIN_LOG and --test TEST_LOG "
                 "(or [data] train and test in complement.toml)"
             )
-        return load_split_files(train, test, **kwargs)
+        return split_files_from(train, test, **kwargs)
     return interactions_from(settings["interactions"], **kwargs), None
 
 

@@ -23,8 +23,8 @@ from complement.io.interactions import (
     id_codes,
     interactions_from_frame,
     load_interactions,
-    load_split_files,
 )
+from complement.io.split_logs import load_split_files
 from complement.io.views import join_views
 
 
