@@ -207,10 +207,13 @@ def _probe(sec: Mapping[str, Any], figs: Mapping[str, Any]) -> Figures:
     names = [str(n) for n in caps]
     xs = list(range(len(names)))
     width = 0.36
-    series = [(-width / 2, [_num(get(c, "random_test", "r2")) for c in caps.values()], _BLUE,
-               "random (in distribution)")]  # fmt: skip
-    if kind != "random":
-        series.append((width / 2, [_num(get(c, "test", "r2")) for c in caps.values()], _ORANGE,
+    random = [_num(get(c, "random_test", "r2")) for c in caps.values()]
+    series = []
+    if any(v is not None for v in random):  # none without a random reference (gap_reason)
+        series.append((-width / 2, random, _BLUE, "random (in distribution)"))
+    if kind != "random" or not series:
+        offset = width / 2 if series else 0.0
+        series.append((offset, [_num(get(c, "test", "r2")) for c in caps.values()], _ORANGE,
                        f"{kind} shift"))  # fmt: skip
     fig = _new_figure(6.0, 3.4)
     ax = fig.add_subplot()
@@ -228,8 +231,9 @@ def _probe(sec: Mapping[str, Any], figs: Mapping[str, Any]) -> Figures:
     ax.set_ylabel("test R²")
     ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2)
     _style(ax)
+    versus = f"random split vs the {kind} shift" if len(series) == 2 else f"the {kind} shift"
     return [(figure_png(fig), f"Probe R² on held-out items by capacity "
-             f"({name(sec.get('direction'))}): random split vs the {kind} shift. R² below 0 "
+             f"({name(sec.get('direction'))}): {versus}. R² below 0 "
              "means worse than predicting the test items' mean.")]  # fmt: skip
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from html.parser import HTMLParser
 
 from reportdata import dataset, load, report
@@ -164,3 +165,18 @@ def test_atomic_write_gives_normal_permissions(tmp_path):
         assert target.read_text() == "b"
     finally:
         os.umask(umask)
+
+
+def test_probe_figure_without_a_random_reference_shows_only_the_shift():
+    from complement.report.figures import section_figures
+
+    probe = load(report(dataset("base")))["probe"]
+    both = section_figures("probe", probe, {})
+    assert len(both) == 1 and "random split vs the" in both[0][1]
+    alone = json.loads(json.dumps(probe))  # as when the reference cannot be formed
+    alone["reference_shift"], alone["gap_reason"] = None, "too few items"
+    for cap in alone["capacities"].values():
+        cap["random_test"], cap["gap"] = None, None
+    [(png, caption)] = section_figures("probe", alone, {})
+    assert "random split" not in caption and f"the {probe['shift']['kind']} shift" in caption
+    assert base64.b64decode(png.split(",", 1)[1])[:4] == b"\x89PNG"
