@@ -35,6 +35,7 @@ from complement.options import (
     MINIMUM,
     NOT_PROVENANCE,
     OPTIONS,
+    OUTPUT_FOLDERS,
     OUTPUT_OPTIONS,
     Option,
     option,
@@ -153,6 +154,24 @@ class Settings:
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.values.get(key, default)
+
+    def input_files(self) -> list[str]:
+        """Every file the run reads: input files, path options that are not outputs (gate's
+        baseline and rules), compare's views and their ids, the config file, and the
+        command's other inputs (``extra["inputs"]``). No output may overwrite one of them."""
+        files: list[str] = []
+        for name, value in self.values.items():
+            opt = OPTIONS.get(name) or DATA_KEYS.get(name)
+            if opt is None or name in OUTPUT_OPTIONS or name in OUTPUT_FOLDERS:
+                continue
+            if opt.kind == "path" and isinstance(value, str):
+                files.append(value)
+            elif opt.kind == "views":
+                files += [part for view in value for part in view[1:] if isinstance(part, str)]
+        if self.config_path is not None:
+            files.append(self.config_path)
+        files += self.extra.get("inputs", ())
+        return files
 
     def to_dict(self) -> dict[str, Any]:
         def plain(v: Any) -> Any:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from complement.config import COMMANDS, DATA_KEYS, OUTPUT_OPTIONS, Settings, resolve
+from complement.config import COMMANDS, DATA_KEYS, OPTIONS, OUTPUT_OPTIONS, Settings, resolve
 from complement.errors import ComplementError, UsageError
 from complement.io.jsonio import write_json
 from complement.io.sources import InMemory, wrap
@@ -337,10 +337,13 @@ class Study:
     @api_errors
     def align(self, *, export: str | os.PathLike[str] | None = None, **options: Any) -> Section:
         """``complement align``: train the alignment strategies and compare them with fusion."""
-        from complement.io.export import export_folder
+        from complement.io.export import check_export, export_folder
 
         settings = self.settings("align", **options)
-        folder = export_folder(None if export is None else os.fspath(export))
+        target = None if export is None else os.fspath(export)
+        every = OPTIONS["method"].choices  # the export's files may not be inputs (as the CLI)
+        check_export(target, settings.get("method"), every, settings.input_files())
+        folder = export_folder(target)
         ctx = self._context(settings, need_split=True)
         ctx.require_split()
         return self._finish(run_align(ctx, folder), settings)

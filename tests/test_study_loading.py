@@ -250,3 +250,26 @@ def test_the_views_of_compare_are_held_as_given(data):
     assert st.compare(k=[10]).to_dict() == before
     fresh = cm.Study().compare(k=[10], view=[("sem", sem, ids), ("cf", cf, ids)]).to_dict()
     assert fresh != before  # a call's own views are read as they are now
+
+
+def test_align_export_never_overwrites_an_input(tmp_path, monkeypatch):
+    """Study.align(export=...) checks the export's files against the inputs before any
+    training, as the command line does."""
+    from complement.core import align as align_core
+
+    def trained(*_a, **_k):
+        raise AssertionError("align trained before refusing the export")
+
+    monkeypatch.setattr(align_core, "align", trained)
+    ids = np.load(FIXTURE / "item_ids.npy")
+    np.savez(tmp_path / "ncn_items.npz", embeddings=np.load(FIXTURE / "sem.npy"), ids=ids)
+    before = (tmp_path / "ncn_items.npz").read_bytes()
+    st = cm.Study(
+        tmp_path / "ncn_items.npz",
+        FIXTURE / "cf.npy",
+        cf_ids=FIXTURE / "item_ids.npy",
+        interactions=FIXTURE / "interactions.parquet",
+    )
+    with pytest.raises(InputError, match="ncn_items.npz is one of this run's inputs"):
+        st.align(method="ncn", export=tmp_path)
+    assert (tmp_path / "ncn_items.npz").read_bytes() == before

@@ -20,10 +20,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from typer._click.globals import get_current_context  # typer's own click, as app.py uses
 
-from complement.config import DATA_KEYS, OPTIONS, OUTPUT_OPTIONS, Settings, resolve
+from complement.config import OPTIONS, OUTPUT_OPTIONS, Settings, resolve
 from complement.errors import ComplementError
-from complement.io.export import export_names
-from complement.io.writer import STDOUT, OutputSet, check_folder_members
+from complement.io.export import check_export
+from complement.io.writer import STDOUT, OutputSet
 from complement.options import OUTPUT_FOLDERS
 from complement.pipeline import Context, load_context
 from complement.pipeline.engine import backend_for
@@ -103,47 +103,19 @@ def _as_given(name: str, value: Any) -> Any:
 STDOUT_OK = ("json", "markdown")
 
 
-def _input_files(settings: Settings) -> list[str]:
-    """Every file the run reads: input files, path options that are not outputs (gate's
-    baseline and rules), compare's views and their ids, the config file, and the command's
-    other inputs (``settings.extra["inputs"]``)."""
-    files: list[str] = []
-    for name, value in settings.values.items():
-        opt = OPTIONS.get(name) or DATA_KEYS.get(name)
-        if opt is None or name in OUTPUT_OPTIONS or name in OUTPUT_FOLDERS:
-            continue
-        if opt.kind == "path" and isinstance(value, str):
-            files.append(value)
-        elif opt.kind == "views":
-            files += [part for view in value for part in view[1:] if isinstance(part, str)]
-    if settings.config_path is not None:
-        files.append(settings.config_path)
-    files += settings.extra.get("inputs", ())
-    return files
-
-
 def output_set(settings: Settings) -> OutputSet:
     """The run's outputs, each checked: writable, not a device or folder, not an input, not
     an output another option of the run writes too."""
-    inputs = _input_files(settings)
+    inputs = settings.input_files()
     outputs = OutputSet(inputs=tuple(inputs))
     for name in OUTPUT_OPTIONS:
         outputs.check(name, settings.get(name), stdout_ok=name in STDOUT_OK)
     for name in OUTPUT_FOLDERS:
         outputs.check(name, settings.get(name), folder=True)
-    export = settings.get("export")
-    if export is not None:  # align's .npz files, named by the methods: none may be an input
-        check_folder_members("export", export, export_names(_methods(settings)), inputs=inputs)
+    check_export(  # align's .npz files, named by the methods: none may be an input
+        settings.get("export"), settings.get("method"), OPTIONS["method"].choices, inputs
+    )
     return outputs
-
-
-def _methods(settings: Settings) -> list[str]:
-    """align's ``--method`` as names, ``all`` as every method (torch is not imported here)."""
-    chosen = settings.get("method") or "all"
-    names = chosen.split(",") if isinstance(chosen, str) else list(chosen)
-    if "all" in names:
-        return [m for m in OPTIONS["method"].choices if m != "all"]
-    return [m for m in names if m]
 
 
 class _LazyProgress:

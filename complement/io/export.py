@@ -7,6 +7,7 @@ strategy, so that every other command can diagnose them.
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,9 @@ import numpy.typing as npt
 
 from complement.errors import InputError
 from complement.io.jsonio import write_bytes_atomic
+from complement.io.writer import check_folder_members
 
-__all__ = ["export_folder", "export_names", "npz_bytes", "write_embedding_pairs"]
+__all__ = ["check_export", "export_folder", "export_names", "npz_bytes", "write_embedding_pairs"]
 
 #: the name of a strategy's ablation: the strategy's name and this (as in core.align_training)
 ABLATED = "_ablated"
@@ -25,6 +27,23 @@ ABLATED = "_ablated"
 
 def _names(system: str) -> dict[str, str]:
     return {"items": f"{system}_items.npz", "users": f"{system}_users.npz"}
+
+
+def check_export(
+    folder: str | os.PathLike[str] | None,
+    method: str | Iterable[str] | None,
+    every_method: Iterable[str],
+    inputs: Iterable[str],
+) -> None:
+    """Refuse, before any training, an ``--export`` folder where align would write one of
+    the run's ``inputs``: the files of ``method`` (``--method``: names, comma-separated, or
+    ``all``, meaning ``every_method``; None: all). Torch is not imported here."""
+    if folder is None:
+        return
+    names = (method or "all").split(",") if isinstance(method, str) else list(method or ["all"])
+    if "all" in names:
+        names = [m for m in every_method if m != "all"]
+    check_folder_members("export", folder, export_names(m for m in names if m), inputs=inputs)
 
 
 def export_names(methods: Iterable[str]) -> tuple[str, ...]:
