@@ -6,14 +6,14 @@ user-supplied text is never parsed as Rich markup or emoji codes, never highligh
 never carry a terminal escape sequence (ANSI, OSC hyperlinks, carriage returns).
 
 A table is laid out by :mod:`complement.report.layout`, not by Rich, so that a figure is never
-split across lines at the 80 columns of a pipe: a cell breaks only at a space, and never inside a *unit*, a word
-(a number, a signed percentage, a dotted path, a verdict) or a bracketed interval ``[a, b]``;
-a lone mark (``†``, ``≤``, ``/``) stays with its neighbour. Columns take their natural widths
-when they fit; otherwise they narrow where that costs the fewest extra lines (free text first,
-then numbers), never below their widest unit (a header's too), and the gaps between columns
-narrow from 3 spaces to 2 (or 1) where that saves lines or is needed. A table that still
-cannot fit is drawn as one record per row (``header  value`` lines). A unit wider than the
-whole console is cut with a visible ``…``, never silently.
+split across lines at the 80 columns of a pipe: a cell breaks only at a space, and never inside
+a *unit*, a word (a number, a signed percentage, a dotted path, a verdict) or a bracketed
+interval ``[a, b]``; a lone mark (``†``, ``≤``, ``/``) stays with its neighbour. Columns take
+their natural widths when they fit; otherwise they narrow where that costs the fewest extra
+lines (free text first, then numbers), never below their widest unit (a header's too), and the
+gaps between columns narrow from 3 spaces to 2 (or 1) where that saves lines or is needed. A
+table that still cannot fit is drawn as one record per row (``header  value`` lines). A unit
+wider than the whole console is cut with a visible ``…``, never silently.
 """
 
 from __future__ import annotations
