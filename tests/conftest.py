@@ -20,6 +20,31 @@ FIXTURE = REPO / "fixtures" / "movielens-100k"
 
 
 @pytest.fixture
+def one_torch_thread():
+    """Tiny MLPs run fastest (and identically) on one thread, whatever else the CPU is doing:
+    ``pytestmark = pytest.mark.usefixtures("one_torch_thread")`` in the modules that fit them."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def ml_arrays() -> dict:
+    """The MovieLens fixture's views, item ids and log, read once per test module."""
+    import polars as pl
+
+    return {
+        "sem": np.load(FIXTURE / "sem.npy"),
+        "cf": np.load(FIXTURE / "cf.npy"),
+        "ids": np.load(FIXTURE / "item_ids.npy"),
+        "log": pl.read_parquet(FIXTURE / "interactions.parquet"),
+    }
+
+
+@pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
 

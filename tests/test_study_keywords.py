@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -19,23 +18,14 @@ from complement.io.loaders import items_from, split_files_from
 from complement.io.sources import InMemory, wrap
 from complement.io.split_logs import load_split_files
 from complement.keywords import api_message
-
-FIXTURE = Path(__file__).resolve().parents[1] / "complement" / "fixtures" / "movielens-100k"
-
-
-@pytest.fixture(scope="module")
-def data() -> dict:
-    return {
-        "sem": np.load(FIXTURE / "sem.npy"),
-        "cf": np.load(FIXTURE / "cf.npy"),
-        "ids": np.load(FIXTURE / "item_ids.npy"),
-        "log": pl.read_parquet(FIXTURE / "interactions.parquet"),
-    }
+from tests.conftest import FIXTURE
 
 
 @pytest.fixture(scope="module")
-def study(data) -> cm.Study:
-    return cm.Study(data["sem"], data["cf"], sem_ids=data["ids"], cf_ids=data["ids"])
+def study(ml_arrays) -> cm.Study:
+    return cm.Study(
+        ml_arrays["sem"], ml_arrays["cf"], sem_ids=ml_arrays["ids"], cf_ids=ml_arrays["ids"]
+    )
 
 
 # --- defect: keyword values are checked against the option's kind --------------------------
@@ -76,16 +66,18 @@ def test_a_wrong_type_is_a_usage_error_naming_the_keyword(study, options):
         ("probe", {"early_stop": "no"}),
     ],
 )
-def test_every_method_checks_its_keywords(data, method, options):
-    st = cm.Study(data["sem"], data["cf"], sem_ids=data["ids"], cf_ids=data["ids"])
+def test_every_method_checks_its_keywords(ml_arrays, method, options):
+    st = cm.Study(
+        ml_arrays["sem"], ml_arrays["cf"], sem_ids=ml_arrays["ids"], cf_ids=ml_arrays["ids"]
+    )
     [(name, _)] = options.items()
     with pytest.raises(UsageError, match=f"{name}="):
         getattr(st, method)(**options)
 
 
-def test_study_keywords_are_checked_at_construction(data):
+def test_study_keywords_are_checked_at_construction(ml_arrays):
     with pytest.raises(UsageError, match="drop_invalid='false'"):
-        cm.Study(data["sem"], data["cf"], drop_invalid="false")
+        cm.Study(ml_arrays["sem"], ml_arrays["cf"], drop_invalid="false")
     with pytest.raises(UsageError, match="seed="):
         cm.Study(seed="0")
     with pytest.raises(UsageError, match="sem_ids=5"):
@@ -103,28 +95,28 @@ def test_numpy_values_are_their_python_values(study):
     assert study.overlap(k=10, drop_invalid=np.bool_(False)).to_dict()["k"].keys() == {"10"}
 
 
-def test_numpy_floats_and_bools_for_the_split(data):
-    sem, cf, ids, log = data["sem"], data["cf"], data["ids"], data["log"]
+def test_numpy_floats_and_bools_for_the_split(ml_arrays):
+    sem, cf, ids, log = ml_arrays["sem"], ml_arrays["cf"], ml_arrays["ids"], ml_arrays["log"]
     st = cm.Study(sem, cf, sem_ids=ids, cf_ids=ids, interactions=log, split="user-temporal")
     a = st.hits(k=[10], n_boot=20, test_frac=0.25, valid_frac=np.float64(0.1))
     b = st.hits(k=[10], n_boot=np.int64(20), test_frac=np.float64(0.25), valid_frac=0.1)
     assert a.to_dict() == b.to_dict()
 
 
-def test_a_bool_flag_takes_only_bools(data):
-    sem, ids = data["sem"].copy(), data["ids"]
+def test_a_bool_flag_takes_only_bools(ml_arrays):
+    sem, ids = ml_arrays["sem"].copy(), ml_arrays["ids"]
     sem[0] = np.nan
     with pytest.raises(UsageError, match="drop_invalid="):
-        cm.Study(sem, data["cf"], sem_ids=ids, cf_ids=ids, drop_invalid="false")
-    kept = cm.Study(sem, data["cf"], sem_ids=ids, cf_ids=ids, drop_invalid=np.True_)
+        cm.Study(sem, ml_arrays["cf"], sem_ids=ids, cf_ids=ids, drop_invalid="false")
+    kept = cm.Study(sem, ml_arrays["cf"], sem_ids=ids, cf_ids=ids, drop_invalid=np.True_)
     assert kept.overlap(k=[10]).to_dict()["n_items"] == 1681
 
 
 # --- defect: frames of every common kind ---------------------------------------------------
 
 
-def test_pandas_and_lazy_frames_are_logs(data):
-    sem, cf, ids, log = data["sem"], data["cf"], data["ids"], data["log"]
+def test_pandas_and_lazy_frames_are_logs(ml_arrays):
+    sem, cf, ids, log = ml_arrays["sem"], ml_arrays["cf"], ml_arrays["ids"], ml_arrays["log"]
     common = {"sem_ids": ids, "cf_ids": ids}
     polars = cm.Study(sem, cf, interactions=log, **common).overlap(k=[10]).to_dict()
     pandas = cm.Study(sem, cf, interactions=log.to_pandas(), **common).overlap(k=[10])
@@ -134,8 +126,8 @@ def test_pandas_and_lazy_frames_are_logs(data):
     assert per_call.to_dict() == polars
 
 
-def test_a_log_with_a_list_column_is_read_and_hashed(data):
-    sem, cf, ids, log = data["sem"], data["cf"], data["ids"], data["log"]
+def test_a_log_with_a_list_column_is_read_and_hashed(ml_arrays):
+    sem, cf, ids, log = ml_arrays["sem"], ml_arrays["cf"], ml_arrays["ids"], ml_arrays["log"]
     extra = log.with_columns(tags=pl.concat_list("user_id", "item_id"))
     section = cm.Study(sem, cf, sem_ids=ids, cf_ids=ids, interactions=extra).overlap(k=[10])
     inputs = section.document()["provenance"]["inputs"]["interactions"]
@@ -144,8 +136,8 @@ def test_a_log_with_a_list_column_is_read_and_hashed(data):
     assert again["sha256"] == inputs["sha256"]  # deterministic
 
 
-def test_a_frame_csv_can_write_keeps_its_hash(data):
-    log = data["log"]
+def test_a_frame_csv_can_write_keeps_its_hash(ml_arrays):
+    log = ml_arrays["log"]
     buffer = io.BytesIO()
     log.write_csv(buffer)
     expected = hashlib.sha256(buffer.getvalue()).hexdigest()
@@ -159,8 +151,8 @@ def test_an_unreadable_frame_is_an_input_error():
         InMemory(objects, "interactions").fingerprint()
 
 
-def test_frames_for_path_only_inputs_are_refused(data):
-    sem, cf, ids = data["sem"], data["cf"], data["ids"]
+def test_frames_for_path_only_inputs_are_refused(ml_arrays):
+    sem, cf, ids = ml_arrays["sem"], ml_arrays["cf"], ml_arrays["ids"]
     st = cm.Study(sem, cf, sem_ids=ids, cf_ids=ids)
     items = pl.read_parquet(FIXTURE / "items.parquet")
     with pytest.raises(InputError, match="items="):
@@ -169,8 +161,8 @@ def test_frames_for_path_only_inputs_are_refused(data):
         cm.Study(sem, cf, items=items.to_pandas())
 
 
-def test_split_files_given_as_frames_equal_the_files(data, tmp_path):
-    sem, cf, ids, log = data["sem"], data["cf"], data["ids"], data["log"]
+def test_split_files_given_as_frames_equal_the_files(ml_arrays, tmp_path):
+    sem, cf, ids, log = ml_arrays["sem"], ml_arrays["cf"], ml_arrays["ids"], ml_arrays["log"]
     train, test = log.head(80000), log.tail(20000)
     train.write_parquet(tmp_path / "train.parquet")
     test.write_parquet(tmp_path / "test.parquet")
@@ -194,8 +186,8 @@ def test_items_from_a_frame_equals_the_file():
         items_from(wrap(np.arange(3), "items"))
 
 
-def test_split_files_from_frames_equals_the_files(tmp_path, data):
-    log = data["log"]
+def test_split_files_from_frames_equals_the_files(tmp_path, ml_arrays):
+    log = ml_arrays["log"]
     train, test = log.head(60000), log.tail(log.height - 60000)
     train.write_parquet(tmp_path / "train.parquet")
     test.write_parquet(tmp_path / "test.parquet")
@@ -211,13 +203,15 @@ def test_split_files_from_frames_equals_the_files(tmp_path, data):
 # --- nit: errors raised through Study name keywords, not flags -----------------------------
 
 
-def test_errors_name_keywords(data):
-    sem, ids = data["sem"].copy(), data["ids"]
+def test_errors_name_keywords(ml_arrays):
+    sem, ids = ml_arrays["sem"].copy(), ml_arrays["ids"]
     sem[0] = np.nan
     with pytest.raises(InputError) as caught:
-        cm.Study(sem, data["cf"], sem_ids=ids, cf_ids=ids).overlap(k=[10])
+        cm.Study(sem, ml_arrays["cf"], sem_ids=ids, cf_ids=ids).overlap(k=[10])
     assert "drop_invalid=True" in str(caught.value) and "--drop-invalid" not in str(caught.value)
-    st = cm.Study(data["sem"], data["cf"], sem_ids=ids, cf_ids=ids, interactions=data["log"])
+    st = cm.Study(
+        ml_arrays["sem"], ml_arrays["cf"], sem_ids=ids, cf_ids=ids, interactions=ml_arrays["log"]
+    )
     with pytest.raises(ComplementError) as caught:
         st.hits(k=[10], split="files")
     assert "split='files' needs train=TRAIN_LOG and test=TEST_LOG" in str(caught.value)

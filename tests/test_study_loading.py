@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -14,18 +13,7 @@ import complement.study as study_module
 from complement.errors import ComplementError, InputError
 from complement.pipeline import load_context
 from complement.pipeline.context import log_given
-
-FIXTURE = Path(__file__).resolve().parents[1] / "complement" / "fixtures" / "movielens-100k"
-
-
-@pytest.fixture(scope="module")
-def data() -> dict:
-    return {
-        "sem": np.load(FIXTURE / "sem.npy"),
-        "cf": np.load(FIXTURE / "cf.npy"),
-        "ids": np.load(FIXTURE / "item_ids.npy"),
-        "log": pl.read_parquet(FIXTURE / "interactions.parquet"),
-    }
+from tests.conftest import FIXTURE
 
 
 def _k(section) -> dict:
@@ -49,10 +37,10 @@ def loads(monkeypatch) -> list:
 # --- defect: per-call options that decide what is loaded -----------------------------------
 
 
-def test_per_call_sem_key_is_loaded(tmp_path, data):
-    other = np.random.default_rng(1).standard_normal(data["sem"].shape).astype(np.float32)
+def test_per_call_sem_key_is_loaded(tmp_path, ml_arrays):
+    other = np.random.default_rng(1).standard_normal(ml_arrays["sem"].shape).astype(np.float32)
     two = tmp_path / "two.npz"
-    np.savez(two, a=data["sem"], b=other)
+    np.savez(two, a=ml_arrays["sem"], b=other)
     common = {"sem_ids": FIXTURE / "item_ids.npy", "cf_ids": FIXTURE / "item_ids.npy"}
     st = cm.Study(two, FIXTURE / "cf.npy", sem_key="a", **common)
     a = st.overlap(k=[10])
@@ -62,8 +50,8 @@ def test_per_call_sem_key_is_loaded(tmp_path, data):
     assert b.document()["provenance"]["config"]["values"]["sem_key"] == "b"
 
 
-def test_per_call_min_shared_and_positional_ids_are_applied(data):
-    sem, cf, ids = data["sem"], data["cf"], data["ids"]
+def test_per_call_min_shared_and_positional_ids_are_applied(ml_arrays):
+    sem, cf, ids = ml_arrays["sem"], ml_arrays["cf"], ml_arrays["ids"]
     # 600 shared items of the smaller view's 1000: above the default min_shared 0.5
     st = cm.Study(sem[:1000], cf[400:], sem_ids=ids[:1000], cf_ids=ids[400:])
     assert st.overlap(k=[10]).to_dict()["n_items"] == 600
@@ -75,8 +63,8 @@ def test_per_call_min_shared_and_positional_ids_are_applied(data):
         positional.overlap(k=[10], positional_ids=False)
 
 
-def test_a_failing_study_load_does_not_block_a_call_that_loads_otherwise(data, loads):
-    sem, cf, ids = data["sem"], data["cf"], data["ids"]
+def test_a_failing_study_load_does_not_block_a_call_that_loads_otherwise(ml_arrays, loads):
+    sem, cf, ids = ml_arrays["sem"], ml_arrays["cf"], ml_arrays["ids"]
     nan = sem.copy()
     nan[0] = np.nan
     st = cm.Study(nan, cf, sem_ids=ids, cf_ids=ids)
@@ -90,28 +78,30 @@ def test_a_failing_study_load_does_not_block_a_call_that_loads_otherwise(data, l
     zero[0] = 0
     assert cm.Study(zero, cf, sem_ids=ids, cf_ids=ids).overlap(k=[10], metric="ip")
 
-    no_train = cm.Study(sem, cf, sem_ids=ids, cf_ids=ids, interactions=data["log"], split="files")
+    no_train = cm.Study(
+        sem, cf, sem_ids=ids, cf_ids=ids, interactions=ml_arrays["log"], split="files"
+    )
     assert _k(no_train.overlap(k=[10])) == _k(
-        cm.Study(sem, cf, sem_ids=ids, cf_ids=ids, interactions=data["log"]).overlap(k=[10])
+        cm.Study(sem, cf, sem_ids=ids, cf_ids=ids, interactions=ml_arrays["log"]).overlap(k=[10])
     )
     with pytest.raises(InputError, match="train"):
         no_train.hits(k=[10], n_boot=20)
 
 
-def test_a_call_reading_less_than_a_failing_study_load_runs(data):
+def test_a_call_reading_less_than_a_failing_study_load_runs(ml_arrays):
     """The study-level load reads the time column (for splits); overlap does not."""
-    log = data["log"].with_columns(pl.lit("not a time").alias("timestamp"))
-    sem, cf, ids = data["sem"], data["cf"], data["ids"]
+    log = ml_arrays["log"].with_columns(pl.lit("not a time").alias("timestamp"))
+    sem, cf, ids = ml_arrays["sem"], ml_arrays["cf"], ml_arrays["ids"]
     st = cm.Study(sem, cf, sem_ids=ids, cf_ids=ids, interactions=log)
     assert st.overlap(k=[10]).to_dict()["k"]["10"]["groups"]
     with pytest.raises(InputError, match="timestamps"):
         st.hits(k=[10], n_boot=20)
 
 
-def test_every_setting_the_loader_reads_is_in_the_signature(tmp_path, data):
+def test_every_setting_the_loader_reads_is_in_the_signature(tmp_path, ml_arrays):
     """Record every option load_context reads, in several set-ups: each one is compared
     before the study-level context is reused (or is a segment option, read again per call)."""
-    log = data["log"]
+    log = ml_arrays["log"]
     log.head(60000).write_parquet(tmp_path / "train.parquet")
     log.tail(log.height - 60000).write_parquet(tmp_path / "test.parquet")
     seen: set[str] = set()
@@ -189,9 +179,9 @@ def test_the_signature_decides_reuse():
 # --- defect: in-memory inputs are held once, as given --------------------------------------
 
 
-def test_arrays_load_once_like_paths(data, loads):
-    sem, cf, ids = data["sem"], data["cf"], data["ids"]
-    st = cm.Study(sem, cf, sem_ids=ids, cf_ids=ids, interactions=data["log"])
+def test_arrays_load_once_like_paths(ml_arrays, loads):
+    sem, cf, ids = ml_arrays["sem"], ml_arrays["cf"], ml_arrays["ids"]
+    st = cm.Study(sem, cf, sem_ids=ids, cf_ids=ids, interactions=ml_arrays["log"])
     for _ in range(3):
         st.overlap(k=[10])
     st.hits(k=[10], n_boot=20)
@@ -202,8 +192,8 @@ def test_arrays_load_once_like_paths(data, loads):
     assert len(hashes) == 1 and loads == ["report"]
 
 
-def test_changing_the_callers_array_changes_nothing(data):
-    sem, cf, ids = data["sem"], data["cf"], data["ids"]
+def test_changing_the_callers_array_changes_nothing(ml_arrays):
+    sem, cf, ids = ml_arrays["sem"], ml_arrays["cf"], ml_arrays["ids"]
     a = sem.copy()
     st = cm.Study(a, cf, sem_ids=ids, cf_ids=ids)
     before = st.overlap(k=[10])
@@ -216,12 +206,12 @@ def test_changing_the_callers_array_changes_nothing(data):
     )
 
 
-def test_changing_the_callers_frame_changes_nothing(data):
+def test_changing_the_callers_frame_changes_nothing(ml_arrays):
     """A polars frame built from numpy shares its memory: the study holds a copy."""
-    log = data["log"]
+    log = ml_arrays["log"]
     users = log["user_id"].to_numpy().copy()
     frame = log.with_columns(pl.Series("user_id", users))
-    sem, cf, ids = data["sem"], data["cf"], data["ids"]
+    sem, cf, ids = ml_arrays["sem"], ml_arrays["cf"], ml_arrays["ids"]
     st = cm.Study(sem, cf, sem_ids=ids, cf_ids=ids, interactions=frame)
     before = st.overlap(k=[10]).document()
     users[:] = users[0]
@@ -234,16 +224,16 @@ def test_changing_the_callers_frame_changes_nothing(data):
     assert st.overlap(k=[10]).document() == before
 
 
-def test_reassigning_an_input_is_seen(data):
-    sem, cf, ids = data["sem"], data["cf"], data["ids"]
+def test_reassigning_an_input_is_seen(ml_arrays):
+    sem, cf, ids = ml_arrays["sem"], ml_arrays["cf"], ml_arrays["ids"]
     st = cm.Study(sem, cf, sem_ids=ids, cf_ids=ids)
     first = st.overlap(k=[10])
     st.sem = np.random.default_rng(2).standard_normal(sem.shape).astype(np.float32)
     assert _k(st.overlap(k=[10])) != _k(first)
 
 
-def test_the_views_of_compare_are_held_as_given(data):
-    sem, cf, ids = data["sem"].copy(), data["cf"], data["ids"]
+def test_the_views_of_compare_are_held_as_given(ml_arrays):
+    sem, cf, ids = ml_arrays["sem"].copy(), ml_arrays["cf"], ml_arrays["ids"]
     st = cm.Study(view=[("sem", sem, ids), ("cf", cf, ids)])
     before = st.compare(k=[10]).to_dict()
     sem[:] = np.random.default_rng(0).standard_normal(sem.shape)

@@ -93,7 +93,8 @@ class RowChecks:
     ``nonfinite``: a NaN or infinite value. ``zero`` (cosine): all zeros. ``tiny`` (cosine):
     not all zeros, but a norm so small that ``1/norm`` overflows float32, so the row cannot be
     normalised (values near float32's smallest). ``huge`` (ip): a norm whose square exceeds
-    float32's range, so the row's inner products overflow.
+    float32's range, so the row's inner products overflow. ``norms``: the L2 norm of each row
+    that could be tiny or huge (its largest value says it might), NaN for the others.
     """
 
     nonfinite: npt.NDArray[np.bool_]
@@ -115,30 +116,41 @@ def _squared_norms(block: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
 
 
 def row_checks(matrix: npt.NDArray[Any], metric: str) -> RowChecks:
-    """:class:`RowChecks` of every row. Block-wise, so mmaps stay cheap."""
-    n = matrix.shape[0]
+    """:class:`RowChecks` of every row. Block-wise, so mmaps stay cheap.
+
+    A row's norm lies between its largest absolute value and ``sqrt(dim)`` times it, so that
+    value alone clears almost every row; the norm is computed (in float64, exactly as the
+    retrieval computes it) only for the rows it cannot clear, with a margin of 2 for rounding.
+    """
+    n, dim = matrix.shape[0], max(1, int(matrix.shape[1]))
     nonfinite = np.zeros(n, dtype=bool)
-    zero = np.zeros(n, dtype=bool)
-    sq = np.zeros(n, dtype=np.float64)
+    largest = np.zeros(n, dtype=np.float32)
     for start in range(0, n, _BLOCK):
         block = np.asarray(matrix[start : start + _BLOCK])
         stop = start + block.shape[0]
         nonfinite[start:stop] = ~np.isfinite(block).all(axis=1)
-        if metric == "cosine":
-            zero[start:stop] = ~np.any(block != 0, axis=1)
-        with np.errstate(over="ignore", invalid="ignore"):  # NaN/inf rows are flagged above
-            sq[start:stop] = _squared_norms(block)
-    zero &= ~nonfinite
+        with np.errstate(invalid="ignore"):  # NaN rows are flagged above
+            largest[start:stop] = np.abs(block).max(axis=1) if block.shape[1] else 0.0
+    ok = ~nonfinite & (largest != 0)
+    zero = ~nonfinite & (largest == 0) if metric == "cosine" else np.zeros(n, dtype=bool)
+    if metric == "cosine":  # 1/norm overflows float32 only if norm < 1 / max
+        maybe = ok & (largest < 2.0 / _F32_MAX)
+    else:  # the squared norm exceeds float32 only if norm > sqrt(max)
+        maybe = ok & (largest > math.sqrt(_F32_MAX) / (2.0 * math.sqrt(dim)))
+    rows = np.flatnonzero(maybe)
+    with np.errstate(over="ignore"):
+        sq = _squared_norms(np.asarray(matrix[rows]))
+    norms = np.full(n, np.nan)
+    norms[rows] = np.sqrt(sq)
     tiny = np.zeros(n, dtype=bool)
     huge = np.zeros(n, dtype=bool)
-    ok = ~nonfinite & ~zero
     if metric == "cosine":
         with np.errstate(divide="ignore", over="ignore"):
             inverse = (1.0 / np.sqrt(sq)).astype(np.float32)  # as inverse_norms stores it
-        tiny = ok & ~np.isfinite(inverse)
+        tiny[rows] = ~np.isfinite(inverse)
     else:
-        huge = ok & (sq > _F32_MAX)
-    return RowChecks(nonfinite, zero, tiny, huge, np.sqrt(sq))
+        huge[rows] = sq > _F32_MAX
+    return RowChecks(nonfinite, zero, tiny, huge, norms)
 
 
 def row_status(

@@ -22,15 +22,7 @@ from complement.retrieval import get_backend
 BACKEND = get_backend("cpu")
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Tiny MLPs run fastest (and identically) on one thread, whatever else the CPU is doing."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _orth_rows(rng, k, d):
