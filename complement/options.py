@@ -231,8 +231,9 @@ OPTIONS: dict[str, Option] = _opts(
         "positional_ids",
         "bool",
         False,
-        help="allow joining a view whose ids are row positions (row i = id i) with one that has "
-        "ids",
+        help="take row positions as ids (row i = id i) even where they look mismatched: a view "
+        "without ids beside one with ids, or views or user vectors without ids against a log "
+        "whose ids look shifted",
     ),
     Option(
         "min_shared",

@@ -10,6 +10,7 @@ text with one id per line.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ __all__ = [
     "empty_count",
     "ids_from_series",
     "load_ids",
+    "row_shift",
+    "shift_words",
     "unique_ids_from_series",
 ]
 
@@ -196,3 +199,37 @@ def load_ids(path: str | Path, what: str = "ids") -> npt.NDArray[np.str_]:
         first = lines.index("") + 1
         raise InputError(f"{what} {p}: line {first} is empty; every line must hold one id")
     return np.asarray(lines, dtype=str)
+
+
+def row_shift(n_rows: int, log_ids: npt.NDArray[np.str_]) -> tuple[int, int, int]:
+    """How a log's (user or item) ids match row numbers ``0 .. n_rows-1``: (shift, ids that
+    match with it, ids that match as given). The shift is 0 unless some shift ``d`` (row ``i``
+    is id ``i + d``) matches more ids than none does, and at least half of the smaller side
+    (the rule :func:`complement.io.views.join_views` names item shifts by)."""
+    try:
+        ids = log_ids.astype(np.int64)
+    except (ValueError, OverflowError):
+        return 0, 0, 0
+    if ids.size == 0 or n_rows == 0:
+        return 0, 0, 0
+
+    def matches(delta: int) -> int:  # ids whose value minus delta is a row number
+        return int(np.count_nonzero((ids >= delta) & (ids - delta < n_rows)))
+
+    same = matches(0)
+    need = max(2, math.ceil(0.5 * min(n_rows, int(ids.size))))
+    best, best_delta = same, 0
+    for delta in dict.fromkeys((1, -1, int(ids.min()), int(ids.max()) - (n_rows - 1))):
+        if delta != 0 and (hits := matches(delta)) > best:
+            best, best_delta = hits, delta
+    if best_delta == 0 or best < need:
+        return 0, same, same
+    return best_delta, best, same
+
+
+def shift_words(delta: int, what: str) -> tuple[str, str]:
+    """How a message names a shift of :func:`row_shift`: ("one" or the number, and for a shift
+    of +1 why it is common: "(row numbers start at 0; <what> ids often start at 1)")."""
+    shift = "one" if abs(delta) == 1 else str(abs(delta))
+    why = f" (row numbers start at 0; {what} ids often start at 1)" if delta == 1 else ""
+    return shift, why

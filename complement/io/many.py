@@ -42,6 +42,8 @@ class ManyViews:
     #: per view: its items that are not in every other view (left out)
     only: dict[str, int] = field(default_factory=dict)
     dropped: dict[str, int] = field(default_factory=dict)
+    #: no view had ids (row ``i`` is item ``i``): see :class:`complement.io.views.Views`
+    positional: bool = False
 
     @property
     def n_items(self) -> int:
@@ -166,4 +168,5 @@ def join_many(
         paths=tuple(emb.path for emb in embs),
         only={n: int(e.shape[0] - n_shared) for n, e in zip(names, embs, strict=True)},
         dropped=dropped,
+        positional=all(e.ids_from_rows for e in embs),
     )

@@ -9,7 +9,6 @@ the row numbers (most often ids that start at 1), as item views are (:func:`join
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +16,7 @@ import numpy.typing as npt
 
 from complement.errors import InputError
 from complement.io.embeddings import Embeddings
+from complement.io.ids import row_shift, shift_words
 from complement.io.views import map_ids
 
 __all__ = ["UserVectors", "align_user_vectors"]
@@ -28,32 +28,6 @@ class UserVectors:
 
     vectors: npt.NDArray[np.float32]
     have: npt.NDArray[np.bool_]
-
-
-def row_shift(n_rows: int, log_user_ids: npt.NDArray[np.str_]) -> tuple[int, int, int]:
-    """How the log's user ids match row numbers ``0 .. n_rows-1``: (shift, users that match
-    with it, users that match as given). The shift is 0 unless some shift ``d`` (row ``i`` is
-    user ``i + d``) matches more users than none does, and at least half of the smaller side
-    (the rule :func:`complement.io.views.join_views` names item shifts by)."""
-    try:
-        ids = log_user_ids.astype(np.int64)
-    except (ValueError, OverflowError):
-        return 0, 0, 0
-    if ids.size == 0 or n_rows == 0:
-        return 0, 0, 0
-
-    def matches(delta: int) -> int:  # users whose id minus delta is a row number
-        return int(np.count_nonzero((ids >= delta) & (ids - delta < n_rows)))
-
-    same = matches(0)
-    need = max(2, math.ceil(0.5 * min(n_rows, int(ids.size))))
-    best, best_delta = same, 0
-    for delta in dict.fromkeys((1, -1, int(ids.min()), int(ids.max()) - (n_rows - 1))):
-        if delta != 0 and (hits := matches(delta)) > best:
-            best, best_delta = hits, delta
-    if best_delta == 0 or best < need:
-        return 0, same, same
-    return best_delta, best, same
 
 
 def align_user_vectors(
@@ -82,8 +56,7 @@ def align_user_vectors(
     if emb.ids_from_rows and not positional_ids:
         delta, best, same = row_shift(emb.shape[0], log_user_ids)
         if delta != 0:
-            shift = "one" if abs(delta) == 1 else str(abs(delta))
-            why = " (row numbers start at 0; user ids often start at 1)" if delta == 1 else ""
+            shift, why = shift_words(delta, "user")
             raise InputError(
                 f"{role} embeddings {path}: has no ids (its rows are numbered "
                 f"0..{emb.shape[0] - 1}), and the log's user ids look shifted by {shift} "

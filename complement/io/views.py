@@ -44,6 +44,9 @@ class Views:
     only_semantic: int
     only_collaborative: int
     dropped: dict[str, int] = field(default_factory=dict)
+    #: neither view had ids (row ``i`` is item ``i``): the log's item ids are checked against
+    #: the row numbers (:func:`complement.io.coverage.log_coverage`)
+    positional: bool = False
 
     @property
     def n_items(self) -> int:
@@ -307,6 +310,7 @@ def join_views(
         only_semantic=int(only_s),
         only_collaborative=int(only_c),
         dropped=dropped,
+        positional=sem.ids_from_rows and cf.ids_from_rows,
     )
 
 

@@ -156,7 +156,13 @@ def load_many(
     log, n_train_rows = load_log(settings, need_time=need_split)
     if log is not None:
         ctx.log = log
-        ctx.item_index, ctx.coverage = log_coverage(log, views, settings.get("max_missing"))
+        ctx.item_index, ctx.coverage = log_coverage(
+            log,
+            views,
+            settings.get("max_missing"),
+            positional_ids=bool(settings.get("positional_ids")),
+            ids_hint="--view NAME=PATH:IDS",
+        )
         ctx.split = split_of(settings, log, n_train_rows)
     _ = ctx.segments  # a bad --segment-col is refused before any work
     ctx.load_seconds = time.perf_counter() - start

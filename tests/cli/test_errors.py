@@ -620,6 +620,12 @@ def users_from_one() -> str:
     return LOG_HEADER + "".join(f"{int(u) + 1},{rest}\n" for u, rest in rows)
 
 
+def items_from_one() -> str:
+    """The log with item ids shifted by one (1..40 where the views' rows are 0..39)."""
+    rows = [row.split(",") for row in LOG_ROWS.splitlines()]
+    return LOG_HEADER + "".join(f"{u},{int(i) + 1},{t}\n" for u, i, t in rows)
+
+
 def padded_header() -> str:
     """The log under the header ``user_id, user_id,item_id, timestamp``: stripping the
     spaces would name two columns user_id, so they are kept (and ``timestamp`` is missing)."""
@@ -1539,6 +1545,16 @@ CASES = [
             "users.npy: has no ids",
             "look shifted by one",
             "--cf-users-ids, or pass --positional-ids",
+        ),
+    ),
+    Case(
+        "items-positional-shifted",
+        run_with_log("hits", "--k", "5", body=items_from_one()),
+        (
+            "interaction log",
+            "the item embeddings have no ids (their rows are numbered 0..39)",
+            "look shifted by one",
+            "give the views' ids (--sem-ids / --cf-ids), or pass --positional-ids",
         ),
     ),
     Case(

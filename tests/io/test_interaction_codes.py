@@ -177,3 +177,42 @@ def test_small_range_integer_codes_equal_a_sort(dtype):
         np.testing.assert_array_equal(codes, want_codes.reshape(-1))
     wide = np.array([0, 2**40, 5], dtype=np.int64)
     assert _small_range_codes(wide) is None  # a wide range is left to the sort
+
+
+def _positional_views(n: int, *, with_ids: bool = False):
+    rng = np.random.default_rng(4)
+    ids = np.arange(n).astype(str)
+    sem, cf = (rng.standard_normal((n, d)).astype(np.float32) for d in (4, 3))
+    return join_views(
+        Embeddings("s.npy", "semantic", ids, sem, ids_from_rows=not with_ids),
+        Embeddings("c.npy", "collaborative", ids, cf, ids_from_rows=not with_ids),
+    )
+
+
+def _log_of(items: list[int]) -> Interactions:
+    frame = pl.DataFrame({"user_id": [j % 7 for j in range(len(items))], "item_id": items})
+    return interactions_from_frame(frame, "log", Path("log"), "user_id", "item_id", None)
+
+
+def test_views_without_ids_against_a_log_shifted_by_one_are_refused():
+    """Bare .npy views (rows 0..49) and a MovieLens-style log (ids 1..50) used to be joined
+    silently: each item scored with its neighbour's vector, one log item 'without embeddings'."""
+    log = _log_of(list(range(1, 51)))
+    with pytest.raises(InputError, match="look shifted by one") as caught:
+        log_coverage(log, _positional_views(50))
+    assert "50 of the log's 50 items match if row i is item id i+1, 49 as given" in str(
+        caught.value
+    )
+    # with --positional-ids, or with ids given, the same log is joined as given
+    given = ((_positional_views(50), True), (_positional_views(50, with_ids=True), False))
+    for views, flag in given:
+        index, info = log_coverage(log, views, positional_ids=flag)
+        assert info["n_items_without_embeddings"] == 1 and index.tolist()[:3] == [1, 2, 3]
+
+
+def test_a_log_with_unembedded_items_is_not_a_shift():
+    """A shift that matches more items but leaves many without a row is coverage, not a shift;
+    a log matching the rows as given is never a shift."""
+    for items in (list(range(5)) + list(range(1000, 1006)), list(range(0, 40)), [3, 4, 5]):
+        _, info = log_coverage(_log_of(items), _positional_views(50))
+        assert info["n_items_in_log"] == len(set(items))
