@@ -27,6 +27,7 @@ from complement.errors import ComplementError, ConfigError, InputError, UsageErr
 from complement.io.sources import instance_of, wrap
 
 __all__ = [
+    "CLI_ONLY",
     "PATH_ONLY",
     "api_errors",
     "api_message",
@@ -149,8 +150,21 @@ def api_errors(method: Callable[_P, _R]) -> Callable[_P, _R]:
     return call
 
 
+#: options that only name the command line's output files or console: not API arguments
+CLI_ONLY = ("json", "html", "markdown", "rankings", "per_item", "per_user", "run_dir", "quiet")
+
+
 def unknown_keyword(name: str, known: set[str], where: str) -> TypeError:
-    """The TypeError of a keyword ``where`` does not take, naming the closest one."""
+    """The TypeError of a keyword ``where`` does not take, naming the closest one (an output
+    of the command line: how to get it from Python instead)."""
+    if name in CLI_ONLY:
+        flag = "--" + name.replace("_", "-")
+        return TypeError(
+            f"{where} got an unexpected keyword argument {name!r}: {flag} is an output of the "
+            "command line; the returned Section holds the result (to_dict(), document(), and "
+            "the arrays in .result), and a Report writes files with write_json, write_html "
+            "and write_markdown"
+        )
     close = difflib.get_close_matches(name, sorted(known), n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return TypeError(f"{where} got an unexpected keyword argument {name!r}{hint}")

@@ -21,11 +21,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from complement.config import COMMANDS, DATA_KEYS, OPTIONS, OUTPUT_OPTIONS, Settings, resolve
+from complement.config import COMMANDS, DATA_KEYS, OPTIONS, Settings, resolve
 from complement.errors import ComplementError, UsageError
 from complement.io.jsonio import write_json
 from complement.io.sources import InMemory, wrap
-from complement.keywords import api_errors, check_keyword, unknown_keyword, view_inputs
+from complement.keywords import (
+    CLI_ONLY,
+    api_errors,
+    check_keyword,
+    unknown_keyword,
+    view_inputs,
+)
 from complement.options import LOG_OPTIONS, SPLIT_OPTIONS, VIEW_OPTIONS, option
 from complement.pipeline import Context, Section, load_context, provenance
 from complement.pipeline.align import run_align
@@ -91,8 +97,8 @@ def _serves(base: dict[str, Any], wanted: dict[str, Any]) -> bool:
     return all(n in base and base[n] == v for n, v in wanted.items())
 
 
-#: options that only name output files or the console: not arguments of the API
-_NOT_API = (*OUTPUT_OPTIONS, "quiet")
+#: options that only name output files or folders or the console: not arguments of the API
+_NOT_API = CLI_ONLY
 _KNOWN = {n for names in COMMANDS.values() for n in names} - set(_NOT_API)
 
 

@@ -86,6 +86,18 @@ def test_study_keywords_are_checked_at_construction(ml_arrays):
         cm.Study(config=3)
 
 
+@pytest.mark.parametrize("name", ["run_dir", "json", "per_item", "rankings", "quiet"])
+def test_command_line_outputs_are_not_arguments(study, name):
+    """--run-dir was taken and ignored (nothing written, nothing said); the other outputs were
+    TypeErrors suggesting unrelated keywords ('per_item': did you mean 'items'?)."""
+    for call in (lambda: study.hits(**{name: "out"}), lambda: cm.Study(**{name: "out"})):
+        with pytest.raises(TypeError) as caught:
+            call()
+        message = str(caught.value)
+        assert f"--{name.replace('_', '-')} is an output of the command line" in message
+        assert "did you mean" not in message
+
+
 def test_numpy_values_are_their_python_values(study):
     plain = study.overlap(k=(10, 20), seed=0, sample=500)
     numpy = study.overlap(k=np.array([10, 20]), seed=np.int64(0), sample=np.int32(500))

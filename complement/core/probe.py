@@ -120,7 +120,7 @@ DEFINITIONS = {
     "shift",
     "linear": "ridge W = (X^T X + alpha I)^-1 X^T Y; alpha by 5-fold CV on the training items over "
     "10^-4 .. 10^4 (half-decade steps; least summed held-out squared error, ties to the smaller), "
-    "or --alpha",
+    "or --ridge-alpha",
     "lowrank": "reduced-rank ridge (Mukherjee & Zhu 2011): W_alpha V_r V_r^T, V_r the top-r "
     "eigenvectors of W_alpha^T (X^T X + alpha I) W_alpha; alpha as for linear",
     "mlp": "mlp1: 1 hidden layer of 512; mlp2/mlp3: 2/3 hidden layers of 2048; ReLU; MSE, Adam "

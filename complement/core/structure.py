@@ -22,7 +22,7 @@ Definitions (fixed; also in docs/definitions.md and the JSON under ``definitions
 - ``private_energy`` of an item: ``‖y − ŷ‖² / ‖y‖²`` where y is the item's L2-normalised target
   row (``direction``: sem2cf predicts collaborative from semantic) and ŷ the linear probe's
   mapped vector from a model that never saw the item: ridge (α by 5-fold CV on all items, or
-  ``--alpha``) cross-fitted over 5 seeded folds, each fold centred with its training means.
+  ``--ridge-alpha``) cross-fitted over 5 seeded folds, each fold centred with its training means.
   ``most_private`` / ``most_shared``: the 10 items with the highest / lowest private energy
   (ties by lower item index).
 """
@@ -69,7 +69,8 @@ DEFINITIONS = {
     "variance_shared": "fit items: fraction of the view's total centred variance reproduced by its "
     "least-squares projection onto its first shared_dim canonical variates",
     "private_energy": "||y - y_hat||^2 / ||y||^2, y = L2-normalised target row, y_hat = mapped "
-    "vector of a ridge probe (alpha by 5-fold CV or --alpha) cross-fitted over 5 seeded folds",
+    "vector of a ridge probe (alpha by 5-fold CV or --ridge-alpha) cross-fitted over 5 seeded "
+    "folds",
     "most_private": "the 10 items with the highest private energy (ties: lower item index)",
     "most_shared": "the 10 items with the lowest private energy (ties: lower item index)",
 }

@@ -144,7 +144,7 @@ def find_item(
         raise _not_held(text, found, views, meta, loaded)
     raise UsageError(
         f"item {text!r} is neither an id nor a title in {meta.path}; give an item id, "
-        "or a title exactly as it appears there"
+        "or a title or a part of one found in a single title there (case is ignored)"
     )
 
 
