@@ -119,7 +119,8 @@ def output_set(settings: Settings) -> OutputSet:
 
 
 class _LazyProgress:
-    """A Rich progress bar that appears only once work has run for about a second."""
+    """A Rich progress bar that appears only once work has run for about a second, and only on
+    a terminal (redirected, a bar would leave its description and blank lines behind)."""
 
     def __init__(self, description: str, quiet: bool) -> None:
         self.description = description
@@ -129,7 +130,7 @@ class _LazyProgress:
         self.task: Any = None
 
     def __call__(self, done: int, total: int) -> None:
-        if self.quiet:
+        if self.quiet or not err.is_terminal:
             return
         if self.bar is None:
             if time.monotonic() - self.t0 < 1.0:

@@ -256,13 +256,14 @@ def load_segments(
     if column is None:
         return None
     source = segment_source(column, settings.get("items"), settings.get("users"))
+    if source != "items" and user_ids is None:
+        what = "the users' activity" if source == ACTIVITY else "a column of --users"
+        raise InputError(
+            f"--segment-col {column!r} is {what}: user segments need an interaction log "
+            "(--interactions); pass one, or segment by a column of --items"
+        )
     if source == ACTIVITY:
         return activity_segments()
-    if source == "users" and user_ids is None:
-        raise InputError(
-            f"--segment-col {column!r} is a column of --users: user segments need an "
-            "interaction log (--interactions)"
-        )
     keys = item_ids if source == "items" else user_ids
     assert keys is not None
     labels = load_segment_labels(
