@@ -14,6 +14,9 @@ for. Compared, in this order (``provenance`` of a report, or a single command's 
 - the item universe: ``n_items``, and ``item_universe_sha256`` when both carry it;
 - the similarity metric;
 - the cut-offs k (``provenance.config.values.k``, or a single document's ``k`` keys);
+- how each view's users are scored (the ``scoring`` of the ``hits`` and ``oracle`` sections,
+  or a single document's ``scoring``: user embeddings by inner product, or the cosine to the
+  mean of the history items), view by view, when both reports ran the section;
 - the probe, when both reports ran it: its direction, its shift's kind and settings and its
   reference shift's (``tail_frac``, ``test_frac``, ``seed``, ``cutoff``,
   ``max_interactions``; not the counts that follow from them).
@@ -94,6 +97,17 @@ def _k_list(doc: Any) -> Any:
         if len(as_ints) == len(value):
             return sorted(set(as_ints))
     return value
+
+
+def _scorings(doc: Any) -> dict[str, Mapping[str, Any]]:
+    """``{label: {view: scoring}}``: the report's hits and oracle sections' ``scoring``, or a
+    single document's (label ``""``)."""
+    found = {}
+    for label, node in (("hits ", get(doc, "hits")), ("oracle ", get(doc, "oracle")), ("", doc)):
+        scoring = get(node, "scoring")
+        if isinstance(scoring, Mapping):
+            found[label] = scoring
+    return found
 
 
 def _probe_of(doc: Any) -> Mapping[str, Any] | None:
@@ -179,6 +193,13 @@ def check_comparable(baseline: Any, current: Any) -> Comparability:
         add("item_universe_sha256", sha_b, sha_c)
     add("metric", _metric(baseline), _metric(current))
     add("k list", _k_list(baseline), _k_list(current))
+
+    scoring_b, scoring_c = _scorings(baseline), _scorings(current)
+    for label in (s for s in scoring_b if s in scoring_c):  # both ran the section
+        views = dict.fromkeys([*scoring_b[label], *scoring_c[label]])
+        for view in views:
+            b, c = scoring_b[label].get(view), scoring_c[label].get(view)
+            add(f"{label}scoring of {view}", b, c)
 
     probe_b, probe_c = _probe_of(baseline), _probe_of(current)
     if probe_b is not None and probe_c is not None:

@@ -139,7 +139,9 @@ def lookup(doc: Any, rule: Rule, which: str) -> Value:
         ci_path = rule.ci
         if ci_node is MISSING:
             raise InputError(
-                f"gate: interval path {dotted(rule.ci)!r} does not exist in the {which} report"
+                f"gate: rule {path_str!r}: ci = {dotted(rule.ci)!r} is not a path in the {which} "
+                'report; ci must be "auto" (look the interval up), false (no interval) or the '
+                "dotted path of a [lo, hi] interval in the report"
             )
     ci: tuple[float, float] | None = None
     if ci_node is not None:

@@ -389,11 +389,9 @@ def load_context(
         ctx.load_seconds = time.perf_counter() - start
         return ctx
     ctx.log = log
+    positional = bool(settings.get("positional_ids"))
     ctx.item_index, ctx.coverage = log_coverage(
-        log,
-        views,
-        settings.get("max_missing"),
-        positional_ids=bool(settings.get("positional_ids")),
+        log, views, settings.get("max_missing"), positional_ids=positional
     )
     if need_split:
         ctx.split = split_of(settings, log, n_train_rows)

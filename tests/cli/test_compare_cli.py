@@ -171,3 +171,22 @@ def test_html_shows_the_heatmaps(compare):
     page = render_html(doc)
     assert page.count("<img") == 2 and "debiased" in page
     assert "Neighbour overlap@k between views" in render_markdown(doc)
+
+
+def test_join_line_says_which_items_each_view_leaves_out(compare, tmp_path):
+    from complement.report.html import render_html
+    from complement.report.markdown import render_markdown
+
+    rng = np.random.default_rng(0)
+    views = []
+    for name, ids in (("a", np.arange(60)), ("d", np.arange(10, 70)), ("e", np.arange(80))):
+        np.save(tmp_path / f"{name}.npy", rng.normal(size=(len(ids), 8)).astype(np.float32))
+        np.save(tmp_path / f"{name}_ids.npy", ids)
+        views += ["--view", f"{name}={tmp_path / f'{name}.npy'}:{tmp_path / f'{name}_ids.npy'}"]
+    result, doc = compare(*views, "--k", "5")
+    assert result.exit_code == 0, result.output
+    assert doc["join"]["not_shared"] == {"a": 10, "d": 10, "e": 30}
+    line = "left out (not in every view): 10 of a, 10 of d, 30 of e"
+    assert line in " ".join(result.output.split())
+    assert line in render_markdown(doc) and line in render_html(doc)
+    assert "only outside" not in result.output

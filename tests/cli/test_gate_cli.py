@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 from reportdata import dataset, load, report
 
 from complement.cli.app import app
@@ -205,14 +206,56 @@ def test_markdown_header_names_the_reports_items_and_split(runner, tmp_path):
     assert md.read_text().splitlines()[2].startswith("160 items · split temporal → random · ")
 
 
-def test_rule_whose_min_is_above_its_max_is_refused(runner, tmp_path):
+def _rules_refused(runner, tmp_path, text: str) -> str:
+    """The one line (exit 2) of a gate of the base report against itself under ``text``."""
     base = report(dataset("base"))
     rules = tmp_path / "gate.toml"
-    rules.write_text("[[rule]]\npath = 'overlap.k.10.overlap'\nmin = 0.1\nmax = 0.05\n")
+    rules.write_text(text)
     result = _gate(runner, base, base, "--rules", rules)
     assert result.exit_code == 2, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "Traceback" not in result.output
-    assert (
-        "gate.toml rule 1: rule 'overlap.k.10.overlap': min = 0.1 is above max = 0.05" in lines[0]
+    return lines[0]
+
+
+def test_rule_whose_min_is_above_its_max_is_refused(runner, tmp_path):
+    line = _rules_refused(
+        runner, tmp_path, "[[rule]]\npath = 'overlap.k.10.overlap'\nmin = 0.1\nmax = 0.05\n"
     )
+    assert "gate.toml rule 1: rule 'overlap.k.10.overlap': min = 0.1 is above max = 0.05" in line
+
+
+def test_user_embeddings_in_one_report_only_are_not_comparable(runner, tmp_path):
+    """The baseline scored the collaborative view's users by their embeddings (cf_users), the
+    current one by their history: the same Recall computed two ways, exit 3."""
+    config = dataset("base")
+    users = config.parent / "cf_users.npy"
+    if not users.exists():
+        np.save(users, np.random.default_rng(0).standard_normal((80, 8)).astype(np.float32))
+        (config.parent / "user_ids.txt").write_text("".join(f"{u}\n" for u in range(80)))
+    with_users = report(config, "--cf-users", str(users),
+                        "--cf-users-ids", str(config.parent / "user_ids.txt"))  # fmt: skip
+    verdicts = tmp_path / "g.json"
+    result = _gate(runner, report(config), with_users, "--json", verdicts)
+    assert result.exit_code == 3, result.output
+    assert (
+        "hits scoring of collaborative differs (baseline inner product with user embeddings, "
+        "current cosine to the mean of the user's L2-normalised history items)"
+    ) in _one_line(result)
+    checks = {c["what"]: c for c in load(verdicts)["comparable"]["checks"]}
+    assert not checks["oracle scoring of collaborative"]["same"]
+    assert checks["hits scoring of semantic"]["same"]
+    assert "hits scoring of" in result.output  # the comparability table
+    assert _gate(runner, with_users, with_users).exit_code == 0
+
+
+def test_ci_that_is_not_a_path_says_what_ci_takes(runner, tmp_path):
+    rule = "[[rule]]\npath = 'overlap.k.10.overlap'\nmax_drop_abs = 0.1\n"
+    line = _rules_refused(runner, tmp_path, rule + "ci = 'yes'\n")
+    says = "rule 'overlap.k.10.overlap': ci = 'yes' is not a path in the baseline report"
+    assert says in line
+    assert 'ci must be "auto"' in line and "false" in line and "[lo, hi]" in line
+    base = report(dataset("base"))
+    rules = tmp_path / "gate.toml"
+    rules.write_text(rule + "ci = 'overlap.k.10.ci95'\n")  # an interval path still works
+    assert _gate(runner, base, base, "--rules", rules).exit_code == 0

@@ -254,3 +254,33 @@ def test_study_reads_each_calls_segment_column():
     assert by_activity["segments"]["source"] == "activity"
     assert by_genre["segments"]["source"] == "items"
     assert by_activity["k"] == plain["k"]  # the whole table does not change
+
+
+@pytest.mark.parametrize("command", ["hits", "oracle", "overlap", "compare"])
+def test_every_segment_too_small_still_lists_them(invoke, small, command):
+    """Two items a label: no segment reaches the minimum, every one is a "too small" row at
+    every K (the run's K), with a note that says all are too small."""
+    folder = small.parent
+    (folder / "pairs.csv").write_text(
+        "item_id,pair\n" + "".join(f"{1000 + i},p{i % 80}\n" for i in range(160))
+    )
+    extra: tuple = ()
+    if command == "compare":
+        extra = tuple(
+            a for n, f in (("s", "sem.npy"), ("c", "cf.npy"))
+            for a in ("--view", f"{n}={folder / f}:{folder / 'item_ids.txt'}")
+        )  # fmt: skip
+    segments = ("--items", folder / "pairs.csv", "--segment-col", "pair")
+    boot = () if command == "overlap" else ("--n-boot", "10")
+    result, doc = invoke(command, "--config", small, *extra, "--k", "5,10", *boot, *segments)
+    assert result.exit_code == 0, result.output
+    by = doc["segments"]["by_segment"]
+    assert len(by) == 80 and all(s["too_small"] for s in by.values())
+    keys = [f"{command}.segments"] + (["compare.pair_segments"] if command == "compare" else [])
+    tables = {t.key: t for t in document_tables(doc)}
+    for key in keys:
+        table = tables[key]
+        assert [r[0] for r in table.rows] == ["5", *[""] * 79, "10", *[""] * 79], key
+        assert {r[3] for r in table.rows} == {"too small"}
+        assert any("every segment has fewer than 20" in n for n in table.notes)
+    assert "p79" in render_markdown(doc) and "p79" in render_html(doc)

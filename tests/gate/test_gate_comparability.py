@@ -81,7 +81,7 @@ def test_new_embeddings_are_comparable():
     assert comp.ok, comp.reasons
     whats = [c["what"] for c in comp.checks]
     assert "interaction log sha256" in whats and "probe shift kind" in whats and "k list" in whats
-    assert not any("semantic" in w or "collaborative" in w for w in whats)
+    assert not any("sha256" in w and ("semantic" in w or "collaborative" in w) for w in whats)
 
 
 def test_a_different_probe_shift_is_not_comparable_in_either_direction():
@@ -185,3 +185,39 @@ def test_a_nonfinite_value_in_a_list_is_bad_input():
     bad = evaluated(provenance__split={**base["provenance"]["split"], "n_test": float("nan")})
     with pytest.raises(InputError, match="current report's split size in rows"):
         check_comparable(base, bad)
+
+
+HISTORY = "cosine to the mean of the user's L2-normalised history items"
+USERS = "inner product with user embeddings"
+
+
+def test_a_different_scoring_of_a_views_users_is_not_comparable():
+    """cf_users in one report only: Recall computed two ways is not a regression to gate."""
+    base = evaluated()
+    for section in ("hits", "oracle"):
+        base.setdefault(section, {})["scoring"] = {"semantic": HISTORY, "collaborative": USERS}
+    cur = copy.deepcopy(base)
+    for section in ("hits", "oracle"):
+        cur[section]["scoring"]["collaborative"] = HISTORY
+    comp = check_comparable(base, cur)
+    assert [c["what"] for c in comp.checks if c["what"].endswith("semantic")] == [
+        "hits scoring of semantic", "oracle scoring of semantic",
+    ]  # fmt: skip
+    assert comp.reasons == [
+        f"{s} scoring of collaborative differs (baseline {USERS}, current {HISTORY})"
+        for s in ("hits", "oracle")
+    ]
+    result = run_gate(cur, base)
+    assert result.exit_code == 3 and result.checks == []
+    assert "hits scoring of collaborative differs" in str(not_comparable_error(result))
+    assert run_gate(cur, base, allow_incomparable=True).exit_code in (0, 1)
+    assert check_comparable(base, copy.deepcopy(base)).ok
+    # a section only one report ran is left to the rules; a single document's own scoring
+    del cur["oracle"]
+    cur["hits"]["scoring"]["collaborative"] = USERS
+    assert check_comparable(base, cur).ok
+    single = {"schema": "complement.hits/1", "scoring": {"semantic": HISTORY, "cf": USERS}}
+    other = {"schema": "complement.hits/1", "scoring": {"semantic": HISTORY, "cf": HISTORY}}
+    assert _differs(single, other) == [
+        f"scoring of cf differs (baseline {USERS}, current {HISTORY})"
+    ]

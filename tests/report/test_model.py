@@ -229,6 +229,26 @@ def test_gate_tables(ml_docs):
     assert [x.key for x in document_tables(bad)] == ["gate.comparability", "gate.checks"]
 
 
+def test_named_gate_rules_are_told_apart_in_the_table(ml_docs):
+    """Two rules on one path: each check is labelled by its rule's name, with the path."""
+    from complement.report.markdown import render_markdown
+
+    doc = copy.deepcopy(ml_docs["gate"])
+    first = doc["checks"][0]
+    doc["checks"] = [{**first, "name": "floor"}, {**first, "name": "drop"}, {**first},
+                     {**first, "name": None}]  # fmt: skip
+    (checks,) = document_tables(doc)
+    path = first["path"]
+    assert first["name"] == "default" and checks.headers[0] == "rule (path)"
+    assert [r[0] for r in checks.rows] == [
+        f"floor ({path})", f"drop ({path})", f"default ({path})", path,
+    ]  # fmt: skip
+    text = render_markdown(doc)
+    assert "floor (" in text and "drop (" in text
+    (plain,) = document_tables(ml_docs["gate"])  # default rules only: the path, as before
+    assert plain.headers[0] == "path" and plain.rows[0][0] == path
+
+
 def test_report_is_its_sections_tables(ml_docs):
     report = ml_docs["report"]
     expected = [t for name in SECTION_ORDER for t in section_tables(name, report[name])]

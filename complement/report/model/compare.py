@@ -63,8 +63,8 @@ def _join_line(doc: Mapping[str, Any]) -> str | None:
     )
     left = _mapping(join.get("not_shared"))
     if any(left.values()):
-        line += "; left out: " + ", ".join(
-            f"{count(v)} only outside {n}" for n, v in left.items() if v
+        line += "; left out (not in every view): " + ", ".join(
+            f"{count(v)} of {n}" for n, v in left.items() if v
         )
     dropped = join.get("dropped")
     if isinstance(dropped, Mapping) and dropped.get("total"):

@@ -1,7 +1,8 @@
 """Tables of a ``complement.gate/1`` document: comparability, then one row per checked bound.
 
-Compared figures are shown with 4 significant digits (they can be of any scale), their 95%
-intervals beside them; the verdict is a note.
+When a rule has a name of its own, checks are labelled ``name (path)`` (the built-in rules'
+name is ``default``). Compared figures are shown with 4 significant digits (they can be of any
+scale), their 95% intervals beside them; the verdict is a note.
 """
 
 from __future__ import annotations
@@ -68,11 +69,28 @@ def _comparability(comparable: Mapping[str, Any]) -> Table:
     )
 
 
+#: the name of the built-in default rules (complement.gate.defaults)
+DEFAULT_NAME = "default"
+
+
+def _name(check: Mapping[str, Any]) -> str | None:
+    name = check.get("name")
+    return name if isinstance(name, str) and name else None
+
+
+def _label(check: Mapping[str, Any], named: bool) -> str:
+    """A check's rule: ``name (path)`` when some rule has a name of its own, else the path."""
+    name, path = _name(check), str(check.get("path"))
+    return f"{name} ({path})" if named and name else path
+
+
 def _checks(doc: Mapping[str, Any]) -> Table:
     checks = [c for c in doc.get("checks") or [] if isinstance(c, Mapping)]
+    # only the default rules: every one is "default", the title says so
+    named = any(_name(c) not in (None, DEFAULT_NAME) for c in checks)
     rows = [
         [
-            str(c.get("path")),
+            _label(c, named),
             bound_label(c.get("bound"), c.get("limit")),
             _value(c.get("baseline"), c.get("baseline_ci95")),
             _value(c.get("current"), c.get("current_ci95")),
@@ -89,10 +107,11 @@ def _checks(doc: Mapping[str, Any]) -> Table:
         if regressions
         else f"gate: all {n} checks pass"
     )
+    first = "rule (path)" if named else "path"
     return make_table(
         "gate.checks",
         f"Gate ({doc.get('rules_source')})",
-        ["path", "bound", "baseline", "current", "delta", "verdict", "decided by"],
+        [first, "bound", "baseline", "current", "delta", "verdict", "decided by"],
         rows,
         notes=[verdict],
         text=(0, 1, 5, 6),

@@ -117,7 +117,7 @@ def _headers(
 def _user_segments(kind: str, doc: Mapping[str, Any], seg: Mapping[str, Any]) -> Table:
     by = seg.get("by_segment") or {}
     sized = [s for s in by.values() if isinstance(s, Mapping) and not s.get("too_small")]
-    cutoffs = _cutoffs(sized[0]) if sized else []
+    cutoffs = _cutoffs(sized[0] if sized else doc)  # every segment too small: the run's K
     heads, cells = _headers(kind, doc)
     groups = []
     for k in cutoffs:
@@ -139,7 +139,7 @@ def _user_segments(kind: str, doc: Mapping[str, Any], seg: Mapping[str, Any]) ->
         f"By segment of {seg.get('column')} ({_source(seg)})",
         ["K", "segment", "users", *heads],
         rows,
-        notes=[*_notes(seg), "95% intervals of every figure are in the JSON"],
+        notes=[*_notes(seg, every=not sized), "95% intervals of every figure are in the JSON"],
         text=text,
         group_ends=ends,
     )
@@ -152,11 +152,14 @@ def _source(seg: Mapping[str, Any]) -> str:
     return "item segments" if source == "items" else "user segments"
 
 
-def _notes(seg: Mapping[str, Any], *, restricted: bool = True) -> list[str]:
-    """Size rule, how a segment cuts (``restricted``: an item segment restricts targets),
-    unassigned rows."""
+def _notes(seg: Mapping[str, Any], *, restricted: bool = True, every: bool = False) -> list[str]:
+    """Size rule (``every``: no segment reaches it), how a segment cuts (``restricted``: an item
+    segment restricts targets), unassigned rows."""
     unit = seg.get("unit", "users")
-    notes = [f"segments with fewer than {count(seg.get('minimum'))} {unit} are too small"]
+    minimum = count(seg.get("minimum"))
+    notes = [f"segments with fewer than {minimum} {unit} are too small"]
+    if every and seg.get("by_segment"):
+        notes[0] = f"every segment has fewer than {minimum} {unit}: all are too small"
     if seg.get("source") == "items" and restricted:
         notes.append("item segment: targets restricted to the segment's items")
     if seg.get("source") == "activity":
@@ -167,11 +170,11 @@ def _notes(seg: Mapping[str, Any], *, restricted: bool = True) -> list[str]:
     return notes
 
 
-def _overlap_segments(seg: Mapping[str, Any]) -> Table:
+def _overlap_segments(doc: Mapping[str, Any], seg: Mapping[str, Any]) -> Table:
     by = seg.get("by_segment") or {}
     sized = [s for s in by.values() if isinstance(s, Mapping) and not s.get("too_small")]
     groups = []
-    for k in _cutoffs(sized[0]) if sized else []:
+    for k in _cutoffs(sized[0] if sized else doc):
         group = []
         for label, node in by.items():
             row = get(node, "k", k)
@@ -188,7 +191,7 @@ def _overlap_segments(seg: Mapping[str, Any]) -> Table:
         f"Mean overlap@k by segment of {seg.get('column')} (query items)",
         ["k", "segment", "items", "overlap", "95% CI", "jaccard"],
         rows,
-        notes=_notes(seg),
+        notes=_notes(seg, every=not sized),
         text=(1,),
         group_ends=ends,
     )
@@ -200,7 +203,7 @@ def _pair_segments(doc: Mapping[str, Any], seg: Mapping[str, Any]) -> Table:
     views = [str(v) for v in doc.get("views") or []]
     pairs = [(a, b) for i, a in enumerate(views) for b in views[i + 1 :]]
     sized = [s for s in by.values() if isinstance(s, Mapping) and not s.get("too_small")]
-    first = get(sized[0], "pairs", *pairs[0]) if sized and pairs else None
+    first = get(sized[0] if sized else doc, "pairs", *pairs[0]) if pairs else None
     groups = []
     for k in _cutoffs(first):
         group = []
@@ -219,7 +222,7 @@ def _pair_segments(doc: Mapping[str, Any], seg: Mapping[str, Any]) -> Table:
         ["k", "segment", "items", *(f"{a}–{b}" for a, b in pairs)],
         rows,
         notes=[
-            *_notes(seg, restricted=False),
+            *_notes(seg, restricted=False, every=not sized),
             "jaccard@k, median, share with no common neighbour and 95% intervals of every "
             "figure are in the JSON (pair_segments)",
         ],
@@ -241,7 +244,7 @@ def segment_tables(kind: str, doc: Mapping[str, Any]) -> list[Table]:
         if "status" in seg:
             tables.append(_not_run(f"{kind}.segments", seg, f"By segment of {seg.get('column')}"))
         elif kind == "overlap":
-            tables.append(_overlap_segments(seg))
+            tables.append(_overlap_segments(doc, seg))
         else:
             tables.append(_user_segments(kind, doc, seg))
     pairs = doc.get("pair_segments") if kind == "compare" else None
