@@ -7,6 +7,10 @@ Layout of the file (every key optional; paths are relative to the file)::
     [options]     # any option of any command, e.g. k = [10, 20, 50], seed = 0, split = "temporal"
     [overlap]     # options for one command only; override [options]
     [gate]        # ... likewise for every command
+    [views]       # compare's named views: NAME = "PATH" or NAME = {path = "...", ids = "..."};
+                  # or a list view = ["NAME=PATH[:IDS]", ...] in [compare] or [options]
+
+A path option set to ``-`` (standard output, for ``json`` and ``markdown``) is kept as given.
 
 The options themselves (config key, kind, default, help) and which command takes which are
 declared once, in :mod:`complement.options`.
@@ -18,10 +22,12 @@ be ignored). :class:`Settings` remembers where each value came from.
 
 from __future__ import annotations
 
+import datetime
 import difflib
+import json
 import math
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,9 +66,29 @@ __all__ = [
 ]
 
 CONFIG_NAME = "complement.toml"
+#: standard output, kept as given by a path option of the config file (it is not rebased onto
+#: the config's folder); the same marker as ``complement.io.writer.STDOUT``, which refuses it
+#: for the outputs that cannot go to standard output
+STDOUT = "-"
 
 
-def _check_type(opt: Option, value: Any, where: str) -> Any:
+def toml_value(value: Any) -> str:
+    """``value`` as TOML writes it (``true``, ``"text"``, ``[5, -1]``), for messages about a
+    config file: the user wrote TOML, not Python."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    return repr(value)
+
+
+def _check_type(opt: Option, value: Any, where: str, show: Callable[[Any], str] = repr) -> Any:
     kind = opt.kind
     bad = False
     if kind == "int":
@@ -77,7 +103,7 @@ def _check_type(opt: Option, value: Any, where: str) -> Any:
     elif kind == "choice":
         if not isinstance(value, str) or value not in opt.choices:
             raise ConfigError(
-                f"{where}: {opt.name} = {value!r} is not one of {', '.join(opt.choices)}"
+                f"{where}: {opt.name} = {show(value)} is not one of {', '.join(opt.choices)}"
             )
     elif kind == "choices":
         try:
@@ -89,11 +115,6 @@ def _check_type(opt: Option, value: Any, where: str) -> Any:
             value = parse_ints(value, opt.name)
         except UsageError as exc:
             raise ConfigError(f"{where}: {exc}") from None
-    elif kind == "views":
-        try:
-            value = parse_views(value, where)
-        except UsageError as exc:
-            raise ConfigError(str(exc)) from None
     if bad:
         expected = {
             "int": "an integer",
@@ -102,7 +123,7 @@ def _check_type(opt: Option, value: Any, where: str) -> Any:
             "path": "a path string",
             "bool": "true or false",
         }[kind]
-        raise ConfigError(f"{where}: {opt.name} = {value!r} must be {expected}")
+        raise ConfigError(f"{where}: {opt.name} = {show(value)} must be {expected}")
     return value
 
 
@@ -111,6 +132,19 @@ def check_type(opt: Option, value: Any, where: str) -> Any:
     tuple): the check of ``complement.toml`` values, shared with the Python API. Raises
     ConfigError ``"<where>: <key> = <value> must be ..."``."""
     return _check_type(opt, value, where)
+
+
+def _config_views(value: Any, where: str, base: Path) -> Any:
+    """``view = ["NAME=PATH[:IDS]", ...]`` in a section: paths relative to the config's folder."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(
+            f'{where}: view = {toml_value(value)} must be a list of "NAME=PATH[:IDS]" strings, '
+            'e.g. view = ["sem=sem.npy", "cf=cf.npy:ids.npy"], or give the views in a [views] table'
+        )
+    try:
+        return parse_views(value, f"{where} view", base=base)
+    except UsageError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _unknown(key: str, known: Iterable[str], where: str) -> ConfigError:
@@ -254,12 +288,24 @@ def load_config(path: Path) -> dict[str, Any]:
             catalogue = OPTIONS
         else:
             catalogue = {n: OPTIONS.get(n) or DATA_KEYS[n] for n in COMMANDS[section]}
+        here = f"config {where} [{section}]"
         for key, value in body.items():
             if key not in catalogue:
-                raise _misplaced(key, section, where) or _unknown(
-                    key, catalogue, f"config {where} [{section}]"
+                raise _misplaced(key, section, where) or _unknown(key, catalogue, here)
+            if catalogue[key].kind == "views":
+                body[key] = _config_views(value, here, path.parent)
+                continue
+            body[key] = _check_type(catalogue[key], value, here, show=toml_value)
+            if catalogue[key].kind == "path" and value == "":
+                raise ConfigError(
+                    f'{here}: {key} = "": empty path; give a file name or remove the key'
                 )
-            body[key] = _check_type(catalogue[key], value, f"config {where} [{section}]")
+    twice = [s for s, body in doc.items() if isinstance(body, dict) and "view" in body]
+    if "views" in doc and twice:
+        raise ConfigError(
+            f"config {where}: views given twice, in [views] and as view in [{twice[0]}]; give "
+            "the views once: a [views] table, or a view list"
+        )
     return doc
 
 
@@ -297,9 +343,12 @@ def resolve(
     for name in names:
         opt = OPTIONS.get(name) or DATA_KEYS[name]
         flag = flags.get(name)
-        if opt.kind == "views":
+        if opt.kind == "views":  # a view list's paths were made relative to base when read
+            listed = [s for s in (command, "options") if name in doc.get(s, {})]
             if flag:
                 values[name], sources[name] = parse_views(flag), "flag"
+            elif listed:
+                values[name], sources[name] = doc[listed[0]][name], f"{path}[{listed[0]}]"
             elif "views" in doc:
                 values[name] = parse_views(doc["views"], base=base)
                 sources[name] = f"{path}[views]"
@@ -320,7 +369,7 @@ def resolve(
             body = doc.get(section, {})
             if name in body:
                 value = body[name]
-                if opt.kind == "path" and base is not None:
+                if opt.kind == "path" and base is not None and value != STDOUT:
                     value = str(base / value)
                 values[name], sources[name] = value, f"{path}[{section}]"
                 found = True

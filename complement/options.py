@@ -109,7 +109,9 @@ OPTIONS: dict[str, Option] = _opts(
         "quiet",
         "bool",
         False,
-        help="nothing on stderr but errors: no progress, no tables with --json - or --markdown -",
+        # the CLI adds the command's outputs that may go to standard output: "no tables with
+        # --json -" (or "--json - or --markdown -")
+        help="nothing on stderr but errors: no progress",
     ),
     # splits
     Option(
@@ -254,7 +256,8 @@ OPTIONS: dict[str, Option] = _opts(
         "view",
         "views",
         (),
-        help="a named item-embedding view NAME=PATH or NAME=PATH:IDS (repeat for each view)",
+        help="a named item-embedding view NAME=PATH or NAME=PATH:IDS (repeat for each view); "
+        'in complement.toml a list view = ["NAME=PATH[:IDS]", ...] or a [views] table',
     ),
     Option("anchor", "str", None, help="the view the others are ranked against (e.g. the CF)"),
     # engine

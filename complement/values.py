@@ -7,6 +7,7 @@ option and how to fix it. :mod:`complement.config` applies them to the option ta
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -84,6 +85,11 @@ def _path_and_ids(
     whole = Path(rest) if base is None else base / rest
     if whole.is_file():
         return rest, None
+    if not ids:
+        raise UsageError(
+            f"{where} {text!r}: nothing after ':' (the ids file); give NAME=PATH:IDS, or drop "
+            "the ':'"
+        )
     first = Path(path) if base is None else base / path
     if not first.exists():
         raise UsageError(
@@ -91,7 +97,37 @@ def _path_and_ids(
             f"either (with ids {ids!r}); check the path, or name a view whose path holds ':' "
             f'in a [views] table of complement.toml: {name} = {{path = "...", ids = "..."}}'
         )
-    return path, ids or None
+    return path, ids
+
+
+_TABLE_KEYS = ("path", "ids")
+
+
+def _table_view(name: str, body: Any, where: str) -> tuple[str, str | None]:
+    """One view of a ``[views]`` table: ``NAME = "PATH"`` or ``NAME = {path = ..., ids = ...}``."""
+    if isinstance(body, str):
+        if not body:
+            raise ConfigError(f'{where}: {name} = "": empty path; give a file name')
+        return body, None
+    where = f"{where}: view {name!r}"
+    if not isinstance(body, Mapping):
+        raise ConfigError(f"{where} must be a path or {{path = ..., ids = ...}}")
+    unknown = [str(key) for key in body if key not in _TABLE_KEYS]
+    if unknown:
+        close = [difflib.get_close_matches(key, _TABLE_KEYS, n=1) for key in unknown]
+        hint = ", ".join(repr(c[0]) for c in close if c)
+        raise ConfigError(
+            f"{where}: unknown key{'s' * (len(unknown) > 1)} {', '.join(map(repr, unknown))}; "
+            + (f"did you mean {hint}?" if hint else "a view takes path and ids only")
+        )
+    if "path" not in body:
+        raise ConfigError(f'{where}: no path; give {name} = {{path = "...", ids = "..."}}')
+    for key in _TABLE_KEYS:
+        if key in body and not isinstance(body[key], str):
+            raise ConfigError(f"{where}: {key} must be a path string")
+        if body.get(key) == "":
+            raise ConfigError(f'{where}: {key} = "": empty path; give a file name')
+    return body["path"], body.get("ids")
 
 
 def parse_views(
@@ -105,20 +141,7 @@ def parse_views(
     specs: list[ViewSpec] = []
     if isinstance(value, Mapping):
         for name, body in value.items():
-            if isinstance(body, str):
-                path, ids = body, None
-            elif (
-                isinstance(body, Mapping)
-                and isinstance(body.get("path"), str)
-                and set(body) <= {"path", "ids"}
-            ):
-                path, ids = body["path"], body.get("ids")
-                if ids is not None and not isinstance(ids, str):
-                    raise ConfigError(f"{where}: view {name!r}: ids must be a path string")
-            else:
-                raise ConfigError(
-                    f"{where}: view {name!r} must be a path or {{path = ..., ids = ...}}"
-                )
+            path, ids = _table_view(str(name), body, where)
             specs.append((str(name), path, ids))
     elif isinstance(value, (list, tuple)):
         for item in value:

@@ -19,7 +19,7 @@ import threading
 from typing import Annotated, Any, NoReturn
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from complement._version import __version__
 
@@ -53,13 +53,30 @@ COMMANDS: dict[str, str] = {
 }
 
 
+class _Command(TyperCommand):
+    """A command whose usage line names its arguments as the docs write them.
+
+    Typer puts a required argument in braces (``complement gate [OPTIONS] {CURRENT}``); the
+    README and docs write ``complement gate [OPTIONS] CURRENT`` and ``ITEM [SEM] [CF]``."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if isinstance(param, TyperArgument):
+                name = param.human_readable_name
+                pieces.append(name if param.required else f"[{name}]")
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces
+
+
 def load_command(name: str) -> Any:
     """The click command of ``name``, built from its module (imported now, not before)."""
     module = importlib.import_module(f"complement.cli.commands.{name}")
     single = typer.Typer(
         add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None
     )
-    single.command(name)(getattr(module, name))
+    single.command(name, cls=_Command)(getattr(module, name))
     return typer.main.get_command(single)
 
 
@@ -134,7 +151,9 @@ class _OneLineUsageErrors(TyperGroup):
                 sys.stdout.write(ctx.get_help() + "\n")
                 sys.exit(0)
             where = ctx.command_path if ctx is not None else "complement"
-            message = " ".join(str(fmt()).split())
+            # click ends its messages with a full stop ("No such command 'x'."): dropped before
+            # the "; see" that follows
+            message = " ".join(str(fmt()).split()).removesuffix(".")
             sys.stderr.write(f"complement: error: {message}; see '{where} --help'\n")
             sys.exit(code)
         except KeyboardInterrupt:

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
-from complement.cli.common import guarded, settings_for
+from complement.cli.common import STDOUT_OK, guarded, settings_for
 from complement.config import COMMANDS, Option, Settings, option
 
 __all__ = ["ARGUMENTS", "Invocation", "command", "help_text"]
@@ -32,6 +32,11 @@ class Argument:
     help: str
     key: str | None = None
     required: bool = False
+
+    @property
+    def metavar(self) -> str:
+        """How ``--help`` names it: upper case, as the docs write it (``CURRENT``, ``[SEM]``)."""
+        return self.name.upper()
 
 
 ARGUMENTS: dict[str, Argument] = {
@@ -66,16 +71,24 @@ _TYPES = {
 }
 
 
-def help_text(opt: Option) -> str:
-    """The option's help with its config key, allowed values and default."""
+def _quiet_help(command: str | None) -> str:
+    """``--quiet``'s help naming only the outputs of ``command`` that may go to stdout."""
+    base = option("quiet").help
+    takes = COMMANDS.get(command or "", STDOUT_OK)
+    to_stdout = [f"{option(name).flag} -" for name in STDOUT_OK if name in takes]
+    return base + (f", no tables with {' or '.join(to_stdout)}" if to_stdout else "")
+
+
+def help_text(opt: Option, command: str | None = None) -> str:
+    """The option's help (for ``command``: ``--quiet`` names its outputs) with its config key,
+    allowed values and default (none shown when empty)."""
     default = opt.default
     if isinstance(default, tuple):
         default = ",".join(map(str, default))
     choices = f"; one of {', '.join(opt.choices)}" if opt.choices else ""
-    tail = f" [config: {opt.name}{choices}" + (
-        f"; default {default}]" if default is not None and default is not False else "]"
-    )
-    return opt.help + tail
+    shown = default is not None and default is not False and default != ""
+    tail = f" [config: {opt.name}{choices}" + (f"; default {default}]" if shown else "]")
+    return (_quiet_help(command) if opt.name == "quiet" else opt.help) + tail
 
 
 def _complete_from(choices: tuple[str, ...]) -> Callable[[str], list[str]]:
@@ -87,13 +100,15 @@ def _complete_from(choices: tuple[str, ...]) -> Callable[[str], list[str]]:
     return complete
 
 
-def _option_param(name: str) -> inspect.Parameter:
+def _option_param(name: str, command: str) -> inspect.Parameter:
     opt = option(name)
     flag = opt.flag
     if opt.kind == "bool":
         flag = f"{flag}/--no-{flag[2:]}"
     completion = _complete_from(opt.choices) if opt.choices else None
-    info = typer.Option(flag, help=help_text(opt), show_default=False, autocompletion=completion)
+    info = typer.Option(
+        flag, help=help_text(opt, command), show_default=False, autocompletion=completion
+    )
     annotation: Any = Annotated[_TYPES[opt.kind] | None, info]
     return inspect.Parameter(
         name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation
@@ -101,7 +116,7 @@ def _option_param(name: str) -> inspect.Parameter:
 
 
 def _argument_param(arg: Argument) -> inspect.Parameter:
-    info = typer.Argument(help=arg.help, show_default=False)
+    info = typer.Argument(help=arg.help, show_default=False, metavar=arg.metavar)
     if arg.required:
         return inspect.Parameter(
             arg.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Annotated[arg.type, info]
@@ -160,7 +175,7 @@ def command(
     keys = {ARGUMENTS[a].key for a in arguments}
     options = [n for n in COMMANDS[name] if n not in keys]
     params = [_argument_param(ARGUMENTS[a]) for a in arguments]
-    params += [_option_param(n) for n in options]
+    params += [_option_param(n, name) for n in options]
     if config:
         params.append(_CONFIG)
 

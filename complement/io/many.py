@@ -115,8 +115,8 @@ def join_many(
         raise UsageError(f"{len(embs)} views for {len(names)} names")
     if len(embs) < 2:
         raise UsageError(
-            f"{len(embs)} view given: compare needs at least two (repeat --view NAME=PATH, or "
-            "list them in a [views] table of complement.toml)"
+            f"{'no view' if not embs else '1 view'} given: compare needs at least two (repeat "
+            "--view NAME=PATH, or list them in a [views] table of complement.toml)"
         )
     _check_positional(embs, names, positional_ids)
     shared = embs[0].ids

@@ -43,7 +43,7 @@ __all__ = ["ManyContext", "load_many", "view_inputs", "view_sources"]
 NO_VIEWS = (
     "compare needs at least two views: repeat --view NAME=PATH (or NAME=PATH:IDS), or list "
     'them in a [views] table of complement.toml (sem = "sem.npy", cf = {path = "cf.npy", '
-    'ids = "ids.npy"})'
+    'ids = "ids.npy"}) or as view = ["sem=sem.npy", "cf=cf.npy:ids.npy"]'
 )
 
 
@@ -120,7 +120,7 @@ def load_views(settings: Settings) -> ManyViews:
     """The named views, joined on the ids they all have."""
     sources = view_sources(settings)
     if len(sources) < 2:
-        raise UsageError(f"{len(sources)} view given; " + NO_VIEWS)
+        raise UsageError(f"{'no view' if not sources else '1 view'} given; " + NO_VIEWS)
     embs = [embeddings_from(value, ids, role=f"view {name}") for name, value, ids in sources]
     return join_many(
         embs,
@@ -143,10 +143,9 @@ def load_many(
     start = time.perf_counter()
     anchor = settings.get("anchor")
     names = [name for name, _, _ in view_sources(settings)]
-    if anchor is not None and anchor not in names:
+    if anchor is not None and anchor not in names and len(names) >= 2:
         raise UsageError(
-            f"--anchor {anchor!r} is not one of the views ({', '.join(names) or 'none given'}); "
-            "name one of them"
+            f"--anchor {anchor!r} is not one of the views ({', '.join(names)}); name one of them"
         )
     views = load_views(settings)
     ctx = ManyContext(settings=settings, views=views, backend=backend, progress=progress)

@@ -130,8 +130,9 @@ def test_compare_refusals_are_one_line(compare, tmp_path):
     pos = tmp_path / "positional.npy"
     np.save(pos, np.load(F / "cf.npy"))
     cases = [
-        ((), "at least two views"),
-        (("--view", f"sem={F / 'sem.npy'}:{IDS}"), "at least two views"),
+        ((), "no view given; compare needs at least two views"),
+        (("--view", f"sem={F / 'sem.npy'}:{IDS}"), "1 view given; compare needs at least two"),
+        (("--anchor", "cf"), "no view given; compare needs at least two views"),
         ((*THREE, "--anchor", "nope"), "not one of the views"),
         (("--view", f"sem={F / 'sem.npy'}:{IDS}", "--view", f"p={pos}"), "positional-ids"),
         ((*THREE, "--k", "1700"), "not smaller"),

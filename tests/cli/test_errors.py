@@ -179,6 +179,17 @@ def disk_full(tmp: Path, monkeypatch: Any) -> list[Any]:
     return ["overlap", sem, cf, "--k", "5", "--json", tmp / "out.json"]
 
 
+def compare_config(text: str) -> Callable[[Path, Any], list[Any]]:
+    """compare --config c.toml (``text``) beside the views sem.npy and cf.npy."""
+
+    def build(tmp: Path, _mp: Any) -> list[Any]:
+        views(tmp)
+        (tmp / "c.toml").write_text(text)
+        return ["compare", "--config", tmp / "c.toml"]
+
+    return build
+
+
 def config_data(tmp: Path, _mp: Any) -> list[Any]:
     views(tmp)
     (tmp / "c.toml").write_text('[data]\nsemantic = "gone.npy"\ncollaborative = "cf.npy"\n')
@@ -681,6 +692,17 @@ CASES = [
             f"b={views(tmp)[1]}",
         ],
         ("run_10:31.npy': no file", "read as NAME=PATH:IDS no file", "[views] table of"),
+    ),
+    Case(
+        "view-ids-empty",
+        lambda tmp, _mp: [
+            "compare",
+            "--view",
+            f"a={views(tmp)[0]}:",
+            "--view",
+            f"b={views(tmp)[1]}",
+        ],
+        ("--view 'a=", "sem.npy:': nothing after ':' (the ids file)", "or drop the ':'"),
     ),
     # --- file contents ---
     Case(
@@ -1264,12 +1286,17 @@ CASES = [
     Case(
         "config-wrong-type",
         with_config("[options]\nseed = 'one'\n"),
-        ("c.toml [options]", "seed = 'one'", "must be an integer"),
+        ("c.toml [options]", 'seed = "one"', "must be an integer"),
+    ),
+    Case(
+        "config-bool-for-integer",
+        with_config("[options]\nseed = true\n"),
+        ("c.toml [options]", "seed = true must be an integer"),
     ),
     Case(
         "config-wrong-choice",
         with_config("[options]\nmetric = 'l2'\n"),
-        ("c.toml [options]", "metric = 'l2'", "is not one of cosine, ip"),
+        ("c.toml [options]", 'metric = "l2"', "is not one of cosine, ip"),
     ),
     Case(
         "config-k-negative",
@@ -1290,6 +1317,26 @@ CASES = [
         "config-data-file-missing",
         config_data,
         ("gone.npy", "file not found", "check the path"),
+    ),
+    Case(
+        "config-empty-path",
+        with_config('[data]\nsemantic = ""\n'),
+        ("c.toml [data]", 'semantic = "": empty path', "give a file name or remove the key"),
+    ),
+    Case(
+        "config-view-unknown-key",
+        compare_config('[views]\nsem = "sem.npy"\ncf = {path = "cf.npy", idz = "ids.npy"}\n'),
+        ("c.toml [views]", "view 'cf': unknown key 'idz'", "did you mean 'ids'?"),
+    ),
+    Case(
+        "config-view-not-a-list",
+        compare_config('[compare]\nview = "sem=sem.npy"\n'),
+        ("c.toml [compare]", 'view = "sem=sem.npy" must be a list of "NAME=PATH[:IDS]" strings'),
+    ),
+    Case(
+        "config-views-twice",
+        compare_config('[views]\nsem = "sem.npy"\n[compare]\nview = ["cf=cf.npy"]\n'),
+        ("c.toml", "views given twice, in [views] and as view in [compare]", "give the views once"),
     ),
     # --- outputs ---
     Case(

@@ -110,3 +110,46 @@ def test_every_command_module_is_in_the_table():
 
     modules = {p.stem for p in Path(commands.__file__).parent.glob("*.py") if p.stem != "__init__"}
     assert modules == set(COMMANDS)
+
+
+@pytest.mark.parametrize(
+    ("name", "usage"),
+    [
+        ("gate", "Usage: complement gate [OPTIONS] CURRENT"),
+        ("explain", "Usage: complement explain [OPTIONS] ITEM [SEM] [CF]"),
+        ("overlap", "Usage: complement overlap [OPTIONS] [SEM] [CF]"),
+        ("compare", "Usage: complement compare [OPTIONS]"),
+    ],
+)
+def test_usage_names_arguments_as_the_docs_do(runner, name, usage):
+    """CURRENT, ITEM, [SEM] [CF], as README and docs write them (not {current} or [sem])."""
+    result = runner.invoke(app, [name, "--help"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == usage
+    for metavar in usage.split("[OPTIONS]")[1].replace("[", "").replace("]", "").split():
+        assert re.search(rf"^  {metavar}  ", result.output, flags=re.M), (metavar, result.output)
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_usage_has_no_braces_and_no_empty_default(runner, name):
+    result = runner.invoke(app, [name, "--help"])
+    assert "{" not in result.output.splitlines()[0]
+    assert not re.search(r"default\s*\]", result.output), result.output
+
+
+@pytest.mark.parametrize("name", sorted(c for c in COMMANDS if "quiet" in OPTIONS_OF[c]))
+def test_quiet_help_names_only_the_commands_own_outputs(runner, name):
+    text = help_of(runner, name)
+    quiet = text[text.index("--quiet / --no-quiet") : text.index("[config: quiet]")]
+    outputs = [f"--{o} -" for o in ("json", "markdown") if o in OPTIONS_OF[name]]
+    assert quiet.rstrip().endswith(
+        ", no tables with " + " or ".join(outputs) if outputs else "no progress"
+    ), quiet
+    for other in ("--json -", "--markdown -"):
+        assert (other in quiet) == (other in outputs), (name, quiet)
+
+
+def test_view_help_names_the_config_forms(runner):
+    text = help_of(runner, "compare")
+    assert 'in complement.toml a list view = ["NAME=PATH[:IDS]", ...] or a [views] table' in text
+    assert "[config: view]" in text

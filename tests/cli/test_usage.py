@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 from conftest import FIXTURE
 
@@ -20,8 +22,32 @@ def test_flag_typos_and_bad_values_are_one_line(invoke, views_files):
     assert "see 'complement overlap --help'" in result.output
     result, _ = invoke("overlap", sem, cf, "--seed", "abc", json_out=False)
     _one_line(result, "--seed")
+    result, _ = invoke("frobnicate", json_out=False)
+    _one_line(result, "No such command 'frobnicate'; see 'complement --help'")
     result, _ = invoke("overlp", json_out=False)
     _one_line(result, "No such command 'overlp'")
+    assert ".;" not in result.output
+    result, _ = invoke("overlap", sem, cf, "--sample", "x", json_out=False)
+    _one_line(result, "'x' is not a valid int; see 'complement overlap --help'")
+    result, _ = invoke("gate", json_out=False)
+    _one_line(result, "Missing argument 'CURRENT'; see 'complement gate --help'")
+    assert ".;" not in result.output
+
+
+def test_stdout_in_a_config_file_is_stdout(invoke, views_files, tmp_path):
+    """``json = "-"`` in a config prints the JSON; it never writes a file named ``-``."""
+    (tmp_path / "sub").mkdir()
+    for name, where in (("complement.toml", tmp_path), ("c.toml", tmp_path / "sub")):
+        data = "" if where == tmp_path else "../"
+        (where / name).write_text(
+            f'[data]\nsemantic = "{data}sem.npy"\ncollaborative = "{data}cf.npy"\n'
+            '[options]\nk = [5]\nquiet = true\n[overlap]\njson = "-"\n'
+        )
+    for args in ((), ("--config", "sub/c.toml")):
+        result, _ = invoke("overlap", *args, json_out=False)
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["k"]["5"]["overlap"] >= 0
+        assert not (tmp_path / "-").exists() and not (tmp_path / "sub" / "-").exists()
 
 
 def test_overlap_refuses_k_of_all_other_items(invoke, views_files):
@@ -72,3 +98,17 @@ def test_max_missing_applies_to_users_without_vectors(invoke, tmp_path):
     result, doc = invoke(*args, "--max-missing", "0.7", "--n-boot", "50")
     assert result.exit_code == 0, result.output
     assert doc["n_users"] <= 300
+
+
+def test_compare_reads_a_view_list_from_the_config(invoke, views_files, tmp_path):
+    """``[compare] view = [...]`` names the views (it used to be ignored: "0 view given")."""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "c.toml").write_text(
+        '[compare]\nview = ["s=../sem.npy", "c=../cf.npy"]\n[options]\nk = [5]\nn_boot = 10\n'
+    )
+    result, doc = invoke("compare", "--config", "sub/c.toml")
+    assert result.exit_code == 0, result.output
+    config = doc["provenance"]["config"]
+    assert config["sources"]["view"] == "sub/c.toml[compare]"
+    assert [v[0] for v in config["values"]["view"]] == ["s", "c"]
+    assert config["values"]["view"][0][1] == "sub/../sem.npy"  # relative to the config file
