@@ -359,8 +359,8 @@ class Study:
         """``complement compare``: N named views, pairwise agreement and what each adds.
 
         ``view=[("sem", path_or_array, ids_or_None), ...]`` (or ``"NAME=PATH[:IDS]"``
-        strings) names the views, in order; without it the config's ``[views]`` table is
-        used. ``anchor=`` ranks the other views by what they add to one view.
+        strings) names the views, in order; without it the config's ``[views]`` table (or
+        its ``view`` list) is used. ``anchor=`` ranks the other views by what they add to one view.
         """
         given = options.pop("view", None)
         inputs: dict[str, tuple[Any, Any]] = {}

@@ -31,7 +31,8 @@ compare = command(
     doc="""Many named views: pairwise overlap@k and CKA, per-view recall, unique hits, N-view
     oracles, greedy selection.
 
-    Views: --view NAME=PATH[:IDS] (repeat) or a [views] table of complement.toml.
+    Views: --view NAME=PATH[:IDS] (repeat), or in complement.toml a [views] table or a
+    view = [...] list.
 
     Example: complement compare --view sem=sem.npy --view cf=cf.npy --view cf1=cf_seed1.npy""",
 )
