@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from complement.config import toml_value
 from complement.errors import ConfigError
 
 __all__ = [
@@ -114,9 +115,9 @@ def _parse_rule(raw: Any, where: str) -> Rule:
             continue
         value = raw[name]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{where}: {name} = {value!r} must be a number")
+            raise ConfigError(f"{where}: {name} = {toml_value(value)} must be a number")
         if not math.isfinite(value):
-            raise ConfigError(f"{where}: {name} = {value!r} must be finite")
+            raise ConfigError(f"{where}: {name} = {toml_value(value)} must be finite")
         if name.startswith("max_drop") and value < 0:
             raise ConfigError(f"{where}: {name} = {value} must be >= 0")
         bounds[name] = float(value)
@@ -127,7 +128,9 @@ def _parse_rule(raw: Any, where: str) -> Rule:
         raise ConfigError(f"{where}: rule {dotted(path)!r}: {impossible}")
     direction = raw.get("direction", "higher")
     if direction not in ("higher", "lower"):
-        raise ConfigError(f"{where}: direction = {direction!r} must be 'higher' or 'lower'")
+        raise ConfigError(
+            f"{where}: direction = {toml_value(direction)} must be \"higher\" or \"lower\""
+        )
     ci_raw = raw.get("ci", "auto")
     ci: str | KeyPath | None
     if ci_raw is False:
@@ -137,10 +140,10 @@ def _parse_rule(raw: Any, where: str) -> Rule:
     elif isinstance(ci_raw, (str, list)):
         ci = split_path(ci_raw, f"{where} ci")
     else:
-        raise ConfigError(f"{where}: ci = {ci_raw!r} must be 'auto', false or a path")
+        raise ConfigError(f"{where}: ci = {toml_value(ci_raw)} must be \"auto\", false or a path")
     label = raw.get("name")
     if label is not None and not isinstance(label, str):
-        raise ConfigError(f"{where}: name = {label!r} must be a string")
+        raise ConfigError(f"{where}: name = {toml_value(label)} must be a string")
     return Rule(path=path, bounds=bounds, direction=direction, ci=ci, name=label)
 
 
@@ -171,7 +174,7 @@ def parse_rules(text: str, where: str) -> tuple[list[Rule], bool]:
         )
     include = doc.get("defaults", False)
     if not isinstance(include, bool):
-        raise ConfigError(f"rules {where}: defaults = {include!r} must be true or false")
+        raise ConfigError(f"rules {where}: defaults = {toml_value(include)} must be true or false")
     raw_rules = doc.get("rule", [])
     if not isinstance(raw_rules, list):
         raise ConfigError(f"rules {where}: write each rule as a [[rule]] table")
