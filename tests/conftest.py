@@ -79,3 +79,18 @@ def views_files(tmp_path):
     np.save(tmp_path / "sem.npy", sem)
     np.save(tmp_path / "cf.npy", cf)
     return tmp_path / "sem.npy", tmp_path / "cf.npy", sem, cf
+
+
+def run_python(code: str, cwd: Path, timeout: float, env: dict[str, str] | None = None):
+    """``python -c code`` in its own process; the finished process (text output captured)."""
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+        env=env,
+    )

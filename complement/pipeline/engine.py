@@ -2,7 +2,10 @@
 
 ``--device auto|cpu|cuda`` picks the retrieval backend (:func:`complement.retrieval.get_backend`);
 ``--engine ray`` wraps it in the Ray engine (``complement[ray]``; Ray is imported only then),
-joining ``--ray-address``, else ``$RAY_ADDRESS``, else a local instance on this machine.
+joining ``--ray-address``, else ``$RAY_ADDRESS``, else a local instance on this machine. Ray
+is checked at once (installed and importable, the address well-formed and answering) and
+started or joined on the first retrieval, so that bad inputs are reported without waiting for
+it; an address from a config file is named by where it was set.
 """
 
 from __future__ import annotations
@@ -24,4 +27,10 @@ def backend_for(settings: Settings) -> Backend:
         raise UsageError(f"unknown --engine {engine!r}: choose local or ray")
     from complement.retrieval.ray import ray_backend
 
-    return ray_backend(local, address=settings.get("ray_address"))
+    source = settings.sources.get("ray_address", "flag")
+    return ray_backend(
+        local,
+        address=settings.get("ray_address"),
+        join=False,
+        source="" if source in ("flag", "default") else source,
+    )

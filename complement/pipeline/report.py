@@ -257,6 +257,13 @@ def build_report(
     start = time.perf_counter()
     bodies: dict[str, dict[str, Any]] = {}
     sections: dict[str, Section | None] = {}
+    if ctx.backend is not None:  # a cluster is joined here, not by the side thread
+        try:
+            ctx.backend.join()
+        except BaseException:
+            if worker is not None:
+                worker.close()
+            raise
     # the probe's MLPs start training in a worker process now, beside the sections before it
     with closing(plan_probe(ctx, REPORT_CAPACITIES, worker)) as probe_plan:
         runners = {**_RUNNERS, "probe": lambda ctx: run_probe(ctx, REPORT_CAPACITIES, probe_plan)}

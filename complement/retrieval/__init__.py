@@ -38,6 +38,9 @@ class Backend:
     device: str
     name: str
 
+    def join(self) -> None:
+        """Join the engine's cluster now, on the calling thread (the local engine has none)."""
+
     def topk(
         self,
         queries: npt.NDArray[Any],

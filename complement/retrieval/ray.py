@@ -22,9 +22,11 @@ them and settles near-ties, so the lists are again the local engine's.
 Tasks are retried by Ray (``max_retries``: a lost worker or node; ``retry_exceptions``: I/O
 errors). Importing this module does not import Ray; :func:`ray_backend` (what the command line
 builds for ``--engine ray``) raises :class:`~complement.errors.UsageError` with the install
-command when Ray is missing. Ray is started or joined once per process: ``address`` when given
-(``--ray-address``), else ``RAY_ADDRESS`` when set, else a local instance on this machine's
-cores; a process that already called ``ray.init`` itself keeps its connection.
+command when Ray is missing. Ray is started or joined once per process, on the first call
+that needs it (or at once: :func:`ray_backend`): ``address`` when given (``--ray-address``),
+else ``RAY_ADDRESS`` when set, else a local instance on this machine's cores; a process that
+already called ``ray.init`` itself keeps its connection (see
+:func:`~complement.retrieval.ray_cluster.connect`).
 
 ``to_dict()`` (the ``retrieval`` part of ``provenance``) adds ``engine: "ray"`` and ``ray``:
 the address kind, the cluster's nodes/CPUs/GPUs, the shards, the worker processes that ran
@@ -44,7 +46,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from complement.errors import ComplementError, DeviceError, UsageError
+from complement.errors import DeviceError, UsageError
 from complement.retrieval import Backend, Progress, get_backend, symmetric
 from complement.retrieval.exact import BAND
 from complement.retrieval.ray_cluster import (
@@ -52,14 +54,18 @@ from complement.retrieval.ray_cluster import (
     check_address,
     cluster_info,
     connect,
+    prepare,
     ray_available,
     require_ray,
+    session,
 )
 from complement.retrieval.ray_tasks import (
     FAIL_ONCE_ENV,
     MAX_RETRIES,
+    collect,
     csr_rows,
     mapped,
+    mapped_paths,
     remote_shard,
     remote_tiles,
 )
@@ -84,6 +90,7 @@ class _Record:
     cluster: dict[str, int] = field(default_factory=dict)
     calls: list[dict[str, Any]] = field(default_factory=list)
     workers: set[str] = field(default_factory=set)
+    session: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -92,13 +99,16 @@ class RayBackend(Backend):
 
     ``device``/``name`` are the local backend's that each task runs (``cpu``/``cpu-blas`` or
     ``cuda``/``cuda-torch``; cuda tasks ask Ray for one GPU each). ``address``: the cluster to
-    join (None: ``RAY_ADDRESS``, else a local instance; see :func:`connect`). ``shards``:
-    shards per call (None: the cluster's CPUs, or its GPUs on cuda), never more than the
-    queries. Build it with :func:`ray_backend` to resolve the device and join Ray at once.
+    join (None: ``RAY_ADDRESS``, else a local instance; see :func:`connect`), joined on the
+    first call that needs a cluster. ``shards``: shards per call (None: the cluster's CPUs, or
+    its GPUs on cuda), never more than the queries. ``source``: where ``address`` came from,
+    for messages (a config file's ``path[options]``; ``""``: ``--ray-address``). Build it
+    with :func:`ray_backend` to resolve the device and check (or join) Ray at once.
     """
 
     address: str | None = None
     shards: int | None = None
+    source: str = field(default="", compare=False)
     record: _Record = field(default_factory=_Record, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -110,11 +120,19 @@ class RayBackend(Backend):
         """The backend every task runs."""
         return Backend(self.device, self.name)
 
+    def join(self) -> None:
+        """Join Ray now, on the calling thread: the report does so on its main thread before its
+        side thread starts, so that ``ray.init`` runs where a Ctrl-C can be held."""
+        self._join()
+
     def _join(self) -> dict[str, int]:
-        if self.record.address is None or not self.record.cluster:
-            self.record.address = connect(self.address)
-            self.record.cluster = cluster_info()
-        return self.record.cluster
+        """Join Ray (again after a ``ray.shutdown()``), and the cluster's resources."""
+        kind = connect(self.address, self.source)
+        now = session()
+        record = self.record
+        if record.address != kind or record.session != now or not record.cluster:
+            record.address, record.cluster, record.session = kind, cluster_info(), now
+        return record.cluster
 
     def _plan(self, q: int) -> tuple[int, int, int]:
         """(shards, CPUs per task, GPUs per task) for ``q`` query rows."""
@@ -177,7 +195,7 @@ class RayBackend(Backend):
             if progress is not None:
                 progress(n * done[0] // total, n)
 
-        _collect(ray, pending, len(runs), put, "tiles")
+        collect(ray, pending, len(runs), put, "tiles", mapped_paths(base_map))
         keys = symmetric.merge_keys(parts, tiles.w)
         idx, val = symmetric.finish_keys(matrix, scale, keys, k, tiles)
         self.record.workers.update(workers)
@@ -269,7 +287,7 @@ class RayBackend(Backend):
             if progress is not None:
                 progress(done[0], q)
 
-        _collect(ray, pending, shards, put, "query rows")
+        collect(ray, pending, shards, put, "query rows", mapped_paths(base_map, query_map))
         self.record.workers.update(workers)
         self.record.calls.append(
             {
@@ -291,6 +309,8 @@ class RayBackend(Backend):
         return idx, val
 
     def to_dict(self) -> dict[str, Any]:
+        if self.record.address is None:  # no call needed a cluster: join to say which
+            self._join()
         out: dict[str, Any] = dict(super().to_dict())
         out["engine"] = "ray"
         out["ray"] = {
@@ -303,76 +323,27 @@ class RayBackend(Backend):
         return out
 
 
-#: longest single wait for a task: a ``ray.wait`` blocked on a running task ran this process's
-#: signal handlers only when the task ended, so a Ctrl-C or SIGTERM waited for it (minutes
-#: with large shards; seen with Ray 2.60)
-WAIT_SECONDS = 0.5
-
-
-def _collect(
-    ray: Any, pending: dict[Any, tuple[int, int, int]], shards: int, put: Any, unit: str
-) -> None:
-    """Wait for every task of ``pending`` (ref: (shard, first, last) of its ``unit``: query
-    rows or tiles) and hand each result to ``put(shard, a, b, result)``; a failed task (after
-    Ray's retries) is a :class:`DeviceError` naming the shard, or the backend's own error, and
-    the rest is cancelled, as on Ctrl-C."""
-    try:
-        while pending:
-            try:  # in short waits: signal handlers run between them (Ctrl-C, SIGTERM)
-                ready, _ = ray.wait(list(pending), num_returns=1, timeout=WAIT_SECONDS)
-            except SystemError as exc:
-                _pass_signal(exc)
-                raise
-            for ref in ready:
-                s, a, b = pending.pop(ref)
-                try:
-                    result = ray.get(ref)
-                except Exception as exc:
-                    _pass_signal(exc)
-                    cause = getattr(exc, "cause", None)
-                    if isinstance(cause, ComplementError):  # the backend's own error
-                        raise cause from None
-                    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-                    raise DeviceError(
-                        f"--engine ray: shard {s + 1}/{shards} ({unit} {a}-{b}) failed (lost "
-                        f"workers and I/O errors are retried {MAX_RETRIES} times): "
-                        f"{type(exc).__name__}: {first[:300]}"
-                    ) from exc
-                put(s, a, b, result)
-    except (Exception, KeyboardInterrupt):  # a failed or interrupted call: stop what is queued
-        for ref in pending:
-            ray.cancel(ref)
-        raise
-    # Any other exception (SystemExit, the CLI's Terminated on SIGTERM) ends the process, and
-    # Ray ends the tasks of a driver that leaves; cancelling them first raced Ray's shutdown
-    # (a task's reply after its cancellation failed a check in Ray's core: SIGABRT, about one
-    # exit in twelve).
-
-
-def _pass_signal(exc: BaseException) -> None:
-    """Raise what a signal handler raised inside a blocking Ray call, if that is what ``exc`` is.
-
-    Ray's native ``wait``/``get`` run the process's signal handlers at some points while they
-    block; what a handler raises there (``KeyboardInterrupt``, the CLI's ``Terminated`` on
-    SIGTERM) comes out as a ``SystemError`` caused by it. Re-raised as itself, it ends the
-    command as an interruption (exit 130 or 143, outputs untouched), not as a failed shard or
-    a traceback.
-    """
-    cause = exc.__cause__ or exc.__context__
-    if isinstance(exc, SystemError) and cause is not None and not isinstance(cause, Exception):
-        raise cause from None
-
-
 def ray_backend(
-    device: str | Backend = "auto", *, address: str | None = None, shards: int | None = None
+    device: str | Backend = "auto",
+    *,
+    address: str | None = None,
+    shards: int | None = None,
+    join: bool = True,
+    source: str = "",
 ) -> RayBackend:
     """The Ray engine over the local backend of ``device`` (a device name or a Backend).
 
     Joins Ray at once (see :func:`connect`), so a missing Ray (:class:`UsageError`, with the
     install command) or an unreachable cluster (:class:`DeviceError`) is reported before any
-    work.
+    work. ``join=False`` (the command line) makes only the checks that start nothing (Ray
+    importable, the address well-formed and answering: :func:`prepare`) and joins on the first
+    call that needs the cluster, so that bad inputs are reported without waiting for Ray.
+    ``source``: where ``address`` came from, for messages.
     """
     local = device if isinstance(device, Backend) else get_backend(device)
-    backend = RayBackend(local.device, local.name, address=address, shards=shards)
-    backend._join()
+    backend = RayBackend(local.device, local.name, address=address, shards=shards, source=source)
+    if join:
+        backend._join()
+    else:
+        prepare(address, source)
     return backend

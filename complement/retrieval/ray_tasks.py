@@ -1,4 +1,5 @@
-"""What runs inside a Ray task of the Ray engine (:mod:`complement.retrieval.ray`).
+"""What runs inside a Ray task of the Ray engine (:mod:`complement.retrieval.ray`), and how
+the driver collects the tasks' results (:func:`collect`).
 
 One task is one shard: contiguous query rows with their slice of the ``exclude`` CSR and of
 ``query_scale``; it calls the local backend's ``topk`` (with the BLAS at the task's share of
@@ -13,24 +14,31 @@ from __future__ import annotations
 
 import mmap
 import os
+import re
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from complement.errors import ComplementError, DeviceError
 from complement.retrieval import Backend
 from complement.retrieval.ray_cluster import require_ray
 
 __all__ = [
     "FAIL_ONCE_ENV",
     "MAX_RETRIES",
+    "WAIT_SECONDS",
     "Mapped",
+    "collect",
     "csr_rows",
     "mapped",
+    "mapped_paths",
     "remote_shard",
     "remote_tiles",
+    "shard_error",
 ]
 
 #: Ray retries of one shard (lost worker or node, I/O errors) before the call fails.
@@ -199,3 +207,126 @@ def csr_rows(exclude: ExcludeCSR | None, a: int, b: int) -> ExcludeCSR | None:
     lo, hi = int(indptr[a]), int(indptr[b])
     ptr = np.asarray(indptr[a : b + 1], dtype=np.int64) - lo
     return ptr, np.ascontiguousarray(indices[lo:hi], dtype=np.int64)
+
+
+#: the terminal colour codes of Ray's task headers (``\x1b[36mray::run_shard()\x1b[39m``)
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def shard_error(exc: BaseException, where: str, paths: Collection[str]) -> ComplementError:
+    """The one line for a task that failed after Ray's retries: the backend's own error as it
+    is, else what the task raised (``exc.cause`` of Ray's ``RayTaskError``, whose text is a
+    coloured header and a traceback), or Ray's own error (a lost worker, ...). ``where``:
+    "shard 2/4 (query rows 10-20)"; ``paths``: the memory-mapped files the tasks open, whose
+    absence on a node gets the hint that they must be readable on every node."""
+    cause = getattr(exc, "cause", None)
+    if isinstance(cause, ComplementError):
+        return cause
+    if not isinstance(cause, BaseException):
+        cause = exc
+    name = getattr(cause, "filename", None)
+    if isinstance(cause, OSError) and name is not None and os.path.abspath(str(name)) in paths:
+        return DeviceError(
+            f"--engine ray: {where} could not open the memory-mapped catalogue {name} "
+            f"({cause.strerror or type(cause).__name__}; tried {MAX_RETRIES + 1} times); the "
+            "path must be readable on every Ray node (shared storage, or the same file at the "
+            "same path everywhere): see docs/scaling.md"
+        )
+    lines = _ANSI.sub("", str(cause)).strip().splitlines()
+    text = " ".join(lines[0].split())[:300] if lines else ""
+    return DeviceError(
+        f"--engine ray: {where} failed (lost workers and I/O errors are retried {MAX_RETRIES} "
+        f"times): {type(cause).__name__}{': ' + text if text else ''}"
+    )
+
+
+#: longest single wait for a task: a ``ray.wait`` blocked on a running task ran this process's
+#: signal handlers only when the task ended, so a Ctrl-C or SIGTERM waited for it (minutes
+#: with large shards; seen with Ray 2.60)
+WAIT_SECONDS = 0.5
+
+
+def mapped_paths(*maps: Any) -> frozenset[str]:
+    """The files of the memory maps the tasks open (for the message when one cannot)."""
+    return frozenset(m.path for m in maps if m is not None)
+
+
+def collect(
+    ray: Any,
+    pending: dict[Any, tuple[int, int, int]],
+    shards: int,
+    put: Any,
+    unit: str,
+    paths: frozenset[str] = frozenset(),
+) -> None:
+    """Wait for every task of ``pending`` (ref: (shard, first, last) of its ``unit``: query
+    rows or tiles) and hand each result to ``put(shard, a, b, result)``; a failed task (after
+    Ray's retries) is a :class:`DeviceError` naming the shard and what the task raised, or the
+    backend's own error (:func:`~complement.retrieval.ray_tasks.shard_error`). The rest is
+    then cancelled, and what it left is fetched so that Ray prints no "Unhandled error"; on
+    Ctrl-C it is only cancelled."""
+    try:
+        while pending:
+            try:  # in short waits: signal handlers run between them (Ctrl-C, SIGTERM)
+                ready, _ = ray.wait(list(pending), num_returns=1, timeout=WAIT_SECONDS)
+            except SystemError as exc:
+                _pass_signal(exc)
+                raise
+            for ref in ready:
+                s, a, b = pending.pop(ref)
+                try:
+                    result = ray.get(ref)
+                except Exception as exc:
+                    _pass_signal(exc)
+                    where = f"shard {s + 1}/{shards} ({unit} {a}-{b})"
+                    raise shard_error(exc, where, paths) from None
+                put(s, a, b, result)
+    except Exception:  # a failed call: stop what is queued, and fetch what it left
+        _drain(ray, list(pending))
+        raise
+    except KeyboardInterrupt:  # an interrupted one: stop what is queued, at once
+        for ref in pending:
+            ray.cancel(ref)
+        raise
+    # Any other exception (SystemExit, the CLI's Terminated on SIGTERM) ends the process, and
+    # Ray ends the tasks of a driver that leaves; cancelling them first raced Ray's shutdown
+    # (a task's reply after its cancellation failed a check in Ray's core: SIGABRT, about one
+    # exit in twelve).
+
+
+#: how long a failed call waits for its other tasks to stop once cancelled
+DRAIN_SECONDS = 5.0
+
+
+def _drain(ray: Any, refs: list[Any]) -> None:
+    """Cancel ``refs`` and fetch (and drop) what those that end within :data:`DRAIN_SECONDS`
+    returned or raised: Ray reports an error nobody fetched as an "Unhandled error" with its
+    traceback on stderr, after complement's own line."""
+    if not refs:
+        return
+    for ref in refs:
+        ray.cancel(ref)
+    try:
+        ready, _ = ray.wait(refs, num_returns=len(refs), timeout=DRAIN_SECONDS)
+    except SystemError as exc:
+        _pass_signal(exc)
+        return
+    for ref in ready:
+        try:
+            ray.get(ref)
+        except Exception as exc:  # what the call's error already stands for
+            _pass_signal(exc)
+
+
+def _pass_signal(exc: BaseException) -> None:
+    """Raise what a signal handler raised inside a blocking Ray call, if that is what ``exc`` is.
+
+    Ray's native ``wait``/``get`` run the process's signal handlers at some points while they
+    block; what a handler raises there (``KeyboardInterrupt``, the CLI's ``Terminated`` on
+    SIGTERM) comes out as a ``SystemError`` caused by it. Re-raised as itself, it ends the
+    command as an interruption (exit 130 or 143, outputs untouched), not as a failed shard or
+    a traceback.
+    """
+    cause = exc.__cause__ or exc.__context__
+    if isinstance(exc, SystemError) and cause is not None and not isinstance(cause, Exception):
+        raise cause from None

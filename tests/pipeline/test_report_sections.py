@@ -133,3 +133,38 @@ def test_an_error_in_the_first_side_section_is_raised():
     runners["overlap"] = boom
     with pytest.raises(RuntimeError, match="overlap bug"):
         report._run_sections(None, runners, {}, {}, {}, None)
+
+
+def test_an_engine_cluster_is_joined_on_the_main_thread_before_any_section(monkeypatch):
+    """With --engine ray the cluster was joined by the first retrieval, which could be the
+    side thread's (where a Ctrl-C during ray.init cannot be held); the report joins first."""
+    from types import SimpleNamespace
+
+    from complement.retrieval import Backend
+
+    events: list[tuple[str, bool]] = []
+
+    class Joining(Backend):
+        def join(self) -> None:
+            events.append(("join", threading.current_thread() is threading.main_thread()))
+
+    class Plan:
+        def close(self) -> None:
+            pass
+
+    def sections(ctx, runners, bodies, found, timings, notify):
+        events.append(("sections", True))
+        found.update(dict.fromkeys(report.RUN_ORDER))
+        bodies.update({n: {"status": "not run", "reason": "test"} for n in report.RUN_ORDER})
+
+    monkeypatch.setattr(report, "plan_probe", lambda *args: Plan())
+    monkeypatch.setattr(report, "_run_sections", sections)
+    ctx = SimpleNamespace(
+        settings={"k": (5,)},
+        views=SimpleNamespace(n_items=50),
+        load_seconds=0.0,
+        backend=Joining("cpu", "cpu-blas"),
+    )
+    with pytest.raises(UsageError, match="no section of the report could run"):
+        report.build_report(ctx)
+    assert events == [("join", True), ("sections", True)]

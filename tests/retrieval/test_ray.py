@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import socket
 import subprocess
 import sys
@@ -21,6 +22,7 @@ import pytest
 from complement.errors import DeviceError, UsageError
 from complement.retrieval import get_backend, item_knn, user_topk
 from complement.retrieval.exact import margins, row_norms
+from tests.conftest import run_python
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE_CONFIG = "fixtures/movielens-100k/complement.toml"
@@ -264,9 +266,8 @@ def test_shard_plan_asks_one_gpu_per_task_on_cuda_and_splits_the_cpus():
 
     def planned(device: str, shards: int | None, q: int, gpus: int = 4) -> tuple[int, int, int]:
         backend = RayBackend(device, "x", shards=shards)
-        backend.record.address = "explicit"  # as if joined: no cluster needed
         cluster = {"nodes": 2, "cpus": 16, "gpus": gpus, "node_cpus": 8}
-        backend.record.cluster.update(cluster)
+        object.__setattr__(backend, "_join", lambda: cluster)  # as if joined: no cluster
         return backend._plan(q)
 
     assert planned("cuda", None, 1000) == (4, 1, 1)  # one shard per GPU, one GPU per task
@@ -413,7 +414,11 @@ def test_how_complement_asks_ray_to_start_or_join(monkeypatch):
     try:
         with pytest.raises(DeviceError, match="set RAY_AUTH_MODE=token here"):
             ray_cluster.connect(server.address)
-        assert asked[-1] == {"address": server.address, "logging_level": asked[-1]["logging_level"]}
+        assert asked[-1] == {
+            "address": server.address,
+            "logging_level": logging.ERROR,  # Ray's warnings (token set-up) stay off stderr
+            "log_to_driver": False,  # and its workers' (retried tasks' tracebacks)
+        }
         monkeypatch.setenv("RAY_AUTH_MODE", "token")
         with pytest.raises(DeviceError) as err:
             ray_cluster.connect(server.address)
@@ -426,7 +431,7 @@ SIGTERM_IN_A_WAIT = """
 import os, signal, sys, threading, time
 from complement.cli.app import Terminated, _on_sigterm
 from complement.retrieval import ray_cluster
-from complement.retrieval.ray import _collect
+from complement.retrieval.ray_tasks import collect as _collect
 
 signal.signal(signal.SIGTERM, _on_sigterm)
 ray_cluster.connect()  # a local instance: ray.init sets its own SIGTERM handler
@@ -450,13 +455,7 @@ def test_sigterm_while_waiting_on_ray_is_the_clis_termination():
     """After ``ray.init`` the CLI's SIGTERM handler is back, and a SIGTERM inside Ray's native
     wait comes out as the CLI's ``Terminated`` (exit 143, outputs untouched), not as Ray's
     ``sys.exit(15)`` or a SystemError traceback."""
-    proc = subprocess.run(
-        [sys.executable, "-c", SIGTERM_IN_A_WAIT],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=ROOT,
-    )
+    proc = run_python(SIGTERM_IN_A_WAIT, ROOT, timeout=180)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.strip() == "terminated"
     assert "Traceback" not in proc.stderr
