@@ -145,21 +145,26 @@ def test_a_sigint_during_ray_init_is_raised_after_it():
     process (SIGSEGV): the first Ctrl-C waits for the end of ray.init; a second one leaves."""
     from complement.retrieval.ray_cluster import _signals_held
 
-    before = signal.getsignal(signal.SIGINT)
-    done = []
-    with pytest.raises(KeyboardInterrupt):
-        with _signals_held():
-            os.kill(os.getpid(), signal.SIGINT)
-            time.sleep(0.05)
-            done.append("ray.init returned")
-    assert done and signal.getsignal(signal.SIGINT) is before
-    with pytest.raises(KeyboardInterrupt):
-        with _signals_held():
-            os.kill(os.getpid(), signal.SIGINT)
-            os.kill(os.getpid(), signal.SIGINT)
-            time.sleep(0.05)
-            done.append("not reached")
-    assert done == ["ray.init returned"] and signal.getsignal(signal.SIGINT) is before
+    # Python's own Ctrl-C handler, whatever an earlier test (or Ray) left installed
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        before = signal.getsignal(signal.SIGINT)
+        done = []
+        with pytest.raises(KeyboardInterrupt):
+            with _signals_held():
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.05)
+                done.append("ray.init returned")
+        assert done and signal.getsignal(signal.SIGINT) is before
+        with pytest.raises(KeyboardInterrupt):
+            with _signals_held():
+                os.kill(os.getpid(), signal.SIGINT)
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.05)
+                done.append("not reached")
+        assert done == ["ray.init returned"] and signal.getsignal(signal.SIGINT) is before
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @pytest.fixture
