@@ -22,7 +22,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 
-from complement.config import DATA_KEYS, OPTIONS, check_type
+from complement.config import DATA_KEYS, OPTIONS, OUTPUT_OPTIONS, check_type
 from complement.errors import ComplementError, ConfigError, InputError, UsageError
 from complement.io.sources import instance_of, wrap
 
@@ -151,7 +151,7 @@ def api_errors(method: Callable[_P, _R]) -> Callable[_P, _R]:
 
 
 #: options that only name the command line's output files or console: not API arguments
-CLI_ONLY = ("json", "html", "markdown", "rankings", "per_item", "per_user", "run_dir", "quiet")
+CLI_ONLY = (*OUTPUT_OPTIONS, "run_dir", "quiet")
 
 
 def unknown_keyword(name: str, known: set[str], where: str) -> TypeError:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -118,3 +119,19 @@ def report(config: Path, *args: str) -> Path:
         assert result.exit_code == 0, result.output
         _REPORTS[key] = path
     return _REPORTS[key]
+
+
+def string_console(width: int = 200, *, color: bool = False) -> Any:
+    """A Rich console writing into a string (``console.file.getvalue()``), ``width`` columns,
+    with colour codes only when ``color``."""
+    import io
+
+    from rich.console import Console
+
+    return Console(
+        file=io.StringIO(),
+        width=width,
+        force_terminal=color,
+        color_system="truecolor" if color else None,
+        legacy_windows=False,
+    )

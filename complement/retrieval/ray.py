@@ -343,7 +343,7 @@ def ray_backend(
     local = device if isinstance(device, Backend) else get_backend(device)
     backend = RayBackend(local.device, local.name, address=address, shards=shards, source=source)
     if join:
-        backend._join()
+        backend.join()
     else:
         prepare(address, source)
     return backend

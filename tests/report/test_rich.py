@@ -4,11 +4,10 @@ HTML and Markdown, and user text that is never markup nor an escape sequence."""
 from __future__ import annotations
 
 import copy
-import io
 import re
 
 import pytest
-from rich.console import Console
+from reportdata import string_console
 
 from complement.report.html import render_html
 from complement.report.markdown import md_escape, render_markdown
@@ -27,18 +26,8 @@ HOSTILE = [
 ]
 
 
-def _console(*, color: bool = False, width: int = 200) -> Console:
-    return Console(
-        file=io.StringIO(),
-        width=width,
-        force_terminal=color,
-        color_system="truecolor" if color else None,
-        legacy_windows=False,
-    )
-
-
 def _render(doc, **kwargs) -> str:
-    console = _console(**kwargs)
+    console = string_console(**kwargs)
     render_document(doc, console)
     return console.file.getvalue()
 
@@ -109,7 +98,7 @@ def test_a_hostile_table_renders_literally():
         [[HOSTILE[3], HOSTILE[4]], ["1", "2"]],
         notes=[HOSTILE[5], "\x1b[2J\x9b31m"],
     )
-    console = _console(color=True)
+    console = string_console(color=True)
     render_table(table, console)
     text = re.sub(r"\x1b\[[0-9;]*m", "", console.file.getvalue())
     assert "\x1b" not in text and "\x9b" not in text

@@ -4,12 +4,11 @@ wraps at spaces, nothing is dropped, and a cut (only of a unit wider than the co
 
 from __future__ import annotations
 
-import io
 import re
 
 import pytest
+from reportdata import string_console
 from rich.cells import cell_len
-from rich.console import Console
 
 from complement.report.model import document_tables
 from complement.report.model.table import make_table
@@ -20,18 +19,8 @@ UNIT = re.compile(r"\[[^\[\]]*\]|\S+")
 KINDS = ["overlap", "hits", "oracle", "probe", "structure", "explain", "align", "gate", "report"]
 
 
-def _console(width: int, *, color: bool = False) -> Console:
-    return Console(
-        file=io.StringIO(),
-        width=width,
-        force_terminal=color,
-        color_system="truecolor" if color else None,
-        legacy_windows=False,
-    )
-
-
 def _table_text(table, width: int) -> str:
-    console = _console(width)
+    console = string_console(width)
     render_table(table, console)
     return console.file.getvalue()
 
@@ -50,7 +39,7 @@ def _on_one_line(unit: str, text: str) -> bool:
 def test_no_figure_of_any_document_is_split(ml_docs, kind, width):
     """Every unit of every cell of the document's tables (what the JSON says, formatted) is
     whole on one line; nothing is cut at these widths; no line is wider than the console."""
-    console = _console(width)
+    console = string_console(width)
     render_document(ml_docs[kind], console)
     text = console.file.getvalue()
     _lines_fit(text, width)
@@ -64,7 +53,7 @@ def test_no_figure_of_any_document_is_split(ml_docs, kind, width):
 
 def test_probe_figures_and_intervals_at_80_columns(ml_docs):
     """The tester's cases: the probe's R² and the complementarity interval, whole."""
-    console = _console(80)
+    console = string_console(80)
     render_document(ml_docs["report"], console)
     text = console.file.getvalue()
     probe = document_tables(ml_docs["report"]["probe"])[0]
@@ -172,7 +161,7 @@ def test_a_unit_wider_than_the_console_is_cut_visibly():
     assert _on_one_line("0.25", text) and _on_one_line("short", text)
 
 
-def test_a_title_path_is_never_folded_when_it_fits_the_console():
+def test_a_title_path_is_never_folded_when_it_fits_thestring_console():
     title = "Noise ceiling (/work/main/complement/fixtures/movielens-100k/cf_seed1.npy)"
     table = make_table("t", title, ["figure", "S–C"], [["overlap@10", "0.043"]])
     text = _table_text(table, 80)
@@ -183,7 +172,7 @@ def test_a_title_path_is_never_folded_when_it_fits_the_console():
 def test_hostile_text_stays_literal_when_wrapped(width):
     hostile = "[bold]x[/bold] \x1b]8;;http://x\x1b\\ :smile: " + "word " * 12
     table = make_table("t", hostile, ["name " * 3, "n"], [[hostile, "1"], ["b", "2"]])
-    console = _console(width, color=True)
+    console = string_console(width, color=True)
     render_table(table, console)
     text = re.sub(r"\x1b\[[0-9;]*m", "", console.file.getvalue())
     assert "\x1b" not in text

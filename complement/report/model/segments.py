@@ -157,9 +157,11 @@ def _notes(seg: Mapping[str, Any], *, restricted: bool = True, every: bool = Fal
     segment restricts targets), unassigned rows."""
     unit = seg.get("unit", "users")
     minimum = count(seg.get("minimum"))
-    notes = [f"segments with fewer than {minimum} {unit} are too small"]
-    if every and seg.get("by_segment"):
-        notes[0] = f"every segment has fewer than {minimum} {unit}: all are too small"
+    notes = [
+        f"every segment has fewer than {minimum} {unit}: all are too small"
+        if every and seg.get("by_segment")
+        else f"segments with fewer than {minimum} {unit} are too small"
+    ]
     if seg.get("source") == "items" and restricted:
         notes.append("item segment: targets restricted to the segment's items")
     if seg.get("source") == "activity":
